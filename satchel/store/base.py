@@ -1,0 +1,249 @@
+"""The storage protocols: everything outside `satchel.store` reaches data only through these.
+
+A transaction is a plain synchronous function run by the store wherever it likes (the SQLite
+backend runs it on its own database thread), so a whole JMAP method costs one thread hop, not one
+per statement. Callers hand the store a function and await its result:
+
+    records = await store.read(lambda txn: txn.get_records(account_id, "Foo", ids))
+
+Write transactions belong to one account: the account's modseq is bumped at most once per
+transaction (only when something changed), so every change written by one /set shares a state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One stored JMAP object. `data` holds its properties except `id`."""
+
+    id: str
+    data: JsonObject
+    created_modseq: int
+    updated_modseq: int
+
+
+@dataclass(frozen=True, slots=True)
+class TypeState:
+    """`high` is the modseq of the last change to this (account, type): its state.
+
+    `low` is the modseq below which tombstones were purged: changes since a state older than `low`
+    cannot be calculated.
+    """
+
+    high: int
+    low: int
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """Ids changed since a modseq, classified as RFC 8620 section 5.2 wants.
+
+    `new_modseq` is the state the client reaches with these changes: the current high modseq when
+    `has_more` is false, else an intermediate modseq at which the changes were cut.
+    """
+
+    created: list[str]
+    updated: list[str]
+    destroyed: list[str]
+    new_modseq: int
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    username: str
+    password_hash: str
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A JMAP account. Each user owns one personal account; sharing comes later."""
+
+    id: str
+    name: str
+    owner_user_id: str
+    is_personal: bool = True
+    is_read_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BlobInfo:
+    """A blob as one account sees it. `blob_id` is the content hash id shared by all accounts."""
+
+    blob_id: str
+    size: int
+    type: str
+    refcount: int
+    uploaded_at: float
+    expires_at: float | None
+
+
+@dataclass(slots=True)
+class CommitResult:
+    """What a committed write changed: the account, its new modseq and the changed types.
+
+    The push bus (issue 5) publishes exactly this after commit.
+    """
+
+    account_id: str
+    modseq: int
+    changed_types: set[str] = field(default_factory=set)
+
+
+class BlobFiles(Protocol):
+    """Content-addressed blob bytes. Files are written and fsynced before any row names them."""
+
+    def put(self, data: bytes) -> str:
+        """Store bytes and return their blob id (derived from the sha-256 of the content)."""
+        ...
+
+    def put_stream(self, chunks: Iterable[bytes], max_size: int) -> tuple[str, int]:
+        """Store a stream of chunks; raises `BlobTooLarge` past `max_size`. Returns (id, size)."""
+        ...
+
+    def open(self, blob_id: str) -> bytes | None: ...
+
+    def path(self, blob_id: str) -> str | None:
+        """A filesystem path to stream from, or None if the blob is missing."""
+        ...
+
+    def exists(self, blob_id: str) -> bool: ...
+
+    def delete(self, blob_id: str) -> None: ...
+
+    def all_ids(self) -> Iterable[str]: ...
+
+
+class BlobTooLarge(Exception):
+    pass
+
+
+class ReadTxn(Protocol):
+    # --- JMAP records -------------------------------------------------------------------------
+    def get_records(self, account_id: str, type_name: str, ids: Sequence[str] | None) -> list[Record]:
+        """Live records of a type; `ids=None` means all of them (in id order). Missing ids are
+        simply absent from the result."""
+        ...
+
+    def type_state(self, account_id: str, type_name: str) -> TypeState: ...
+
+    def account_modseq(self, account_id: str) -> int: ...
+
+    def changes_since(
+        self, account_id: str, type_name: str, since_modseq: int, max_changes: int | None
+    ) -> Changes:
+        """Changes since `since_modseq` (callers first check it against `type_state().low`)."""
+        ...
+
+    # --- blobs --------------------------------------------------------------------------------
+    def blob_info(self, account_id: str, blob_id: str) -> BlobInfo | None: ...
+
+    # --- users, accounts, tokens ----------------------------------------------------------------
+    def user_by_name(self, username: str) -> User | None: ...
+
+    def user_by_id(self, user_id: str) -> User | None: ...
+
+    def list_users(self) -> list[User]: ...
+
+    def user_by_token(self, token_hash: str) -> User | None: ...
+
+    def accounts_for_user(self, user_id: str) -> list[Account]: ...
+
+    def schema_version(self) -> int: ...
+
+
+class WriteTxn(ReadTxn, Protocol):
+    """A write transaction. Record writes bump the account's modseq once per transaction."""
+
+    @property
+    def account_id(self) -> str:
+        """The account this transaction writes JMAP data to."""
+        ...
+
+    def next_modseq(self) -> int:
+        """The modseq this transaction's changes carry (allocated on first call)."""
+        ...
+
+    def new_id(self) -> str:
+        """A fresh server-assigned object id, unique within the account."""
+        ...
+
+    def create_record(self, type_name: str, record_id: str, data: JsonObject) -> None: ...
+
+    def update_record(self, type_name: str, record_id: str, data: JsonObject) -> None:
+        """Replace a live record's data and mark it updated at this transaction's modseq."""
+        ...
+
+    def destroy_record(self, type_name: str, record_id: str) -> None:
+        """Destroy a live record, leaving a tombstone for /changes."""
+        ...
+
+    def touch_type(self, type_name: str) -> None:
+        """Advance a type's state without a record change (e.g. Thread when emails move)."""
+        ...
+
+    # --- blobs --------------------------------------------------------------------------------
+    def add_blob(
+        self, blob_id: str, size: int, type: str, expires_at: float | None
+    ) -> None:
+        """Make a blob (already on disk) visible to this account. Idempotent: an existing row
+        keeps its refcount; a later expiry never shortens a non-expiring row."""
+        ...
+
+    def ref_blob(self, blob_id: str, delta: int) -> None:
+        """Change this account's reference count of a blob (records pointing at it)."""
+        ...
+
+    def expire_blobs(self, now: float) -> list[str]:
+        """Drop every account's unreferenced blob rows past expiry; return blob ids no account
+        refers to any more (their files may be deleted after commit)."""
+        ...
+
+    # --- users, accounts, tokens ----------------------------------------------------------------
+    def create_user(self, username: str, password_hash: str, email: str | None) -> User:
+        """Create a user and its personal account (same id space as accounts)."""
+        ...
+
+    def set_password(self, user_id: str, password_hash: str) -> None: ...
+
+    def delete_user(self, user_id: str) -> None:
+        """Delete a user, its tokens and its personal account with all the account's data."""
+        ...
+
+    def create_token(self, user_id: str, token_hash: str, name: str) -> None: ...
+
+
+class Store(Protocol):
+    """A storage backend. Functions passed in run synchronously inside one transaction."""
+
+    blobs: BlobFiles
+
+    async def read(self, fn: Callable[[ReadTxn], T]) -> T: ...
+
+    async def write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
+        """Run `fn` in a write transaction for `account_id`; commit if it returns, roll back if
+        it raises. An account id of "" writes no JMAP data (users, tokens)."""
+        ...
+
+    def read_sync(self, fn: Callable[[ReadTxn], T]) -> T:
+        """The same as `read` for synchronous callers (CLI commands)."""
+        ...
+
+    def write_sync(
+        self, account_id: str, fn: Callable[[WriteTxn], T]
+    ) -> tuple[T, CommitResult]: ...
+
+    async def close(self) -> None: ...
+
+    def close_sync(self) -> None: ...
