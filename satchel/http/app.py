@@ -1,0 +1,65 @@
+"""The ASGI application: routes, middleware, error handlers and the background blob sweeper.
+
+Routes (RFC 8620): `/.well-known/jmap` (section 2.2) and `GET /jmap/api/` give the Session,
+`POST /jmap/api/` the API (section 3.1), `/jmap/upload/{accountId}/` (6.1) and
+`/jmap/download/{accountId}/{blobId}/{name}` (6.2). `/jmap/eventsource/` is advertised by the
+Session but served by the push package once it lands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from functools import partial
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from satchel.http import api, download, upload
+from satchel.http.cors import CorsMiddleware
+from satchel.http.errors import EXCEPTION_HANDLERS, LastResortMiddleware
+from satchel.http.expiry import expiry_loop
+from satchel.http.state import HttpState
+from satchel.services import Services
+
+API_PATH = "/jmap/api/"
+UPLOAD_PATH = "/jmap/upload/{accountId}/"
+DOWNLOAD_PATH = "/jmap/download/{accountId}/{blobId}/{name:path}"
+
+
+def create_app(services: Services) -> Starlette:
+    """The application serving `services`. It owns them from now on: the store is closed when
+    the application shuts down."""
+    state = HttpState.build(services)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(expiry_loop(services.store, state.pins))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await services.store.close()
+
+    routes = [
+        Route("/.well-known/jmap", partial(api.session, state), methods=["GET"]),
+        Route(API_PATH, partial(api.session, state), methods=["GET"]),
+        Route(API_PATH, partial(api.api, state), methods=["POST"]),
+        Route(UPLOAD_PATH, partial(upload.upload, state), methods=["POST"]),
+        Route(DOWNLOAD_PATH, partial(download.download, state), methods=["GET"]),
+    ]
+    middleware = [
+        # Outermost first: CORS headers go on every answer, the last-resort 500 included.
+        Middleware(CorsMiddleware, origins=services.settings.cors_origins),
+        Middleware(LastResortMiddleware),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )

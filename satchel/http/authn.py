@@ -1,0 +1,55 @@
+"""Authentication of every request (except CORS preflight) and the user's visible accounts.
+
+A failed login is a 401 carrying the `WWW-Authenticate` challenges for both schemes we accept
+(RFC 7235 section 4.1; Basic per RFC 7617, Bearer per RFC 6750). The body is the same whether the
+user is unknown, the password wrong or the header malformed, so it reveals nothing.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from satchel.auth.headers import www_authenticate
+from satchel.http.baseurl import request_base_url
+from satchel.http.responses import HttpProblem
+from satchel.services import Services
+from satchel.store.base import Account, ReadTxn, Store, User
+
+
+def unauthorized() -> HttpProblem:
+    return HttpProblem(
+        401,
+        "authentication required: valid Basic or Bearer credentials",
+        headers={"WWW-Authenticate": www_authenticate()},
+    )
+
+
+async def require_user(request: Request, services: Services) -> User:
+    user = await services.authenticator.authenticate(request.headers.get("authorization"))
+    if user is None:
+        raise unauthorized()
+    return user
+
+
+async def accounts_of(store: Store, user: User) -> list[Account]:
+    """The accounts this user may see, read once per request (never cached across requests, so
+    a revoked share or deleted account is gone on the next request)."""
+
+    def read(txn: ReadTxn) -> list[Account]:
+        return txn.accounts_for_user(user.id)
+
+    return await store.read(read)
+
+
+def base_url(request: Request, services: Services) -> str:
+    settings = services.settings
+    client = request.scope.get("client")
+    server = request.scope.get("server")
+    return request_base_url(
+        scheme=request.url.scheme,
+        headers=request.headers,
+        peer=client[0] if client else None,
+        server=(server[0], server[1]) if server else None,
+        trusted_proxies=settings.trusted_proxies,
+        configured=settings.base_url,
+    )

@@ -1,0 +1,53 @@
+"""Reading a request body under a hard size cap, without ever buffering more than the cap.
+
+RFC 8620 section 3.6.1 (limit maxSizeRequest) and section 6.1 (maxSizeUpload): a body over the
+limit is refused with 413 as soon as we know, whether from a `Content-Length` that says so or
+from the bytes themselves when the length is absent (chunked) or lies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+from starlette.requests import Request
+
+from satchel.core.errors import RequestError, limit_error
+from satchel.http.responses import HttpProblem
+
+
+def declared_length(request: Request) -> int | None:
+    """The Content-Length, or None when absent. A malformed one is a 400."""
+    raw = request.headers.get("content-length")
+    if raw is None:
+        return None
+    if not raw.strip().isdigit():
+        raise HttpProblem(400, "invalid Content-Length header")
+    return int(raw)
+
+
+def too_large(limit: str, max_size: int) -> RequestError:
+    return limit_error(limit, f"the body exceeds {limit} ({max_size} octets)", status=413)
+
+
+def check_declared_length(request: Request, max_size: int, limit: str) -> None:
+    length = declared_length(request)
+    if length is not None and length > max_size:
+        raise too_large(limit, max_size)
+
+
+async def capped_stream(request: Request, max_size: int, limit: str) -> AsyncGenerator[bytes, None]:
+    """The body's chunks; raises the 413 limit error the moment more than `max_size` arrived."""
+    check_declared_length(request, max_size, limit)
+    received = 0
+    async for chunk in request.stream():
+        if not chunk:
+            continue
+        received += len(chunk)
+        if received > max_size:
+            raise too_large(limit, max_size)
+        yield chunk
+
+
+async def read_capped(request: Request, max_size: int, limit: str) -> bytes:
+    parts = [chunk async for chunk in capped_stream(request, max_size, limit)]
+    return b"".join(parts)

@@ -1,0 +1,78 @@
+"""CORS (Fetch standard), so browser clients can use the API from another origin.
+
+CONTRACT point 12: a preflight `OPTIONS` is answered 204 without authentication (browsers never
+send credentials on a preflight). Normal responses carry the same `Access-Control-Allow-Origin`
+and expose the headers a client reads (Content-Disposition, WWW-Authenticate, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ALLOW_METHODS = "GET, POST, OPTIONS"
+ALLOW_HEADERS = "Authorization, Content-Type, Accept, Last-Event-ID"
+EXPOSE_HEADERS = (
+    "Content-Disposition, Content-Length, Content-Range, ETag, WWW-Authenticate, Retry-After"
+)
+MAX_AGE = "86400"
+
+
+class CorsMiddleware:
+    def __init__(self, app: ASGIApp, origins: Sequence[str]) -> None:
+        self.app = app
+        self.any_origin = "*" in origins
+        self.origins = frozenset(origins)
+
+    def _allow_origin(self, origin: str | None) -> str | None:
+        if self.any_origin:
+            return "*"
+        if origin is not None and origin in self.origins:
+            return origin
+        return None
+
+    def _headers(self, origin: str | None) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        allowed = self._allow_origin(origin)
+        if allowed is not None:
+            headers["Access-Control-Allow-Origin"] = allowed
+        if not self.any_origin:
+            headers["Vary"] = "Origin"
+        return headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin = Headers(scope=scope).get("origin")
+        if scope["method"] == "OPTIONS":
+            await self._preflight(origin, send)
+            return
+        extra = self._headers(origin)
+        if "Access-Control-Allow-Origin" in extra:
+            extra["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra.items():
+                    if name == "Vary":
+                        headers.add_vary_header(value)
+                    else:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    async def _preflight(self, origin: str | None, send: Send) -> None:
+        headers = self._headers(origin)
+        if "Access-Control-Allow-Origin" in headers:
+            headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
+            headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
+            headers["Access-Control-Max-Age"] = MAX_AGE
+        headers["Allow"] = ALLOW_METHODS
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": 204, "headers": raw})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
