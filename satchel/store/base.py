@@ -67,6 +67,16 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class Token:
+    """An API token, known only by the hash of its secret."""
+
+    token_hash: str
+    user_id: str
+    name: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
     """A JMAP account. Each user owns one personal account; sharing comes later."""
 
@@ -124,14 +134,63 @@ class BlobFiles(Protocol):
 
     def all_ids(self) -> Iterable[str]: ...
 
+    def age(self, blob_id: str) -> float | None:
+        """Seconds since the bytes were last written or re-put (None if missing): collection
+        spares young files, which an upload may be about to add a row for."""
+        ...
 
-class BlobTooLarge(Exception):
-    pass
+
+class StoreError(Exception):
+    """Base of the errors the store raises on purpose (never for a programming mistake)."""
+
+
+class BlobTooLarge(StoreError):
+    """A blob stream went past its `max_size`; nothing was kept."""
+
+
+class BlobMissing(StoreError):
+    """`add_blob` named a blob whose bytes are not on disk (never written, or just collected)."""
+
+
+class BlobNotFound(StoreError):
+    """`ref_blob` named a blob this account has no row for."""
+
+
+class CannotCalculateChanges(StoreError):
+    """RFC 8620 section 5.2: the changes since this state cannot be calculated (the state is
+    below the low modseq, above the high modseq, or one modseq alone holds more than
+    `maxChanges` ids)."""
+
+
+class UserExists(StoreError):
+    """`create_user` with a username already taken."""
+
+
+class UserNotFound(StoreError):
+    """An operation on a user id that does not exist."""
+
+
+class AccountNotFound(StoreError):
+    """A write transaction for an account that does not exist."""
+
+
+class RecordExists(StoreError):
+    """`create_record` with an id already used in this (account, type), live or destroyed."""
+
+
+class RecordNotFound(StoreError):
+    """`update_record` or `destroy_record` of an id that is not a live record."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was migrated by a newer Satchel than this one; refuse to touch it."""
 
 
 class ReadTxn(Protocol):
     # --- JMAP records -------------------------------------------------------------------------
-    def get_records(self, account_id: str, type_name: str, ids: Sequence[str] | None) -> list[Record]:
+    def get_records(
+        self, account_id: str, type_name: str, ids: Sequence[str] | None
+    ) -> list[Record]:
         """Live records of a type; `ids=None` means all of them (in id order). Missing ids are
         simply absent from the result."""
         ...
@@ -161,6 +220,12 @@ class ReadTxn(Protocol):
     def accounts_for_user(self, user_id: str) -> list[Account]: ...
 
     def schema_version(self) -> int: ...
+
+    def unreferenced_blobs(self, blob_ids: Sequence[str]) -> list[str]:
+        """The given blob ids that no account has a row for (their files may be deleted)."""
+        ...
+
+    def tokens_for_user(self, user_id: str) -> list[Token]: ...
 
 
 class WriteTxn(ReadTxn, Protocol):
@@ -194,9 +259,7 @@ class WriteTxn(ReadTxn, Protocol):
         ...
 
     # --- blobs --------------------------------------------------------------------------------
-    def add_blob(
-        self, blob_id: str, size: int, type: str, expires_at: float | None
-    ) -> None:
+    def add_blob(self, blob_id: str, size: int, type: str, expires_at: float | None) -> None:
         """Make a blob (already on disk) visible to this account. Idempotent: an existing row
         keeps its refcount; a later expiry never shortens a non-expiring row."""
         ...
@@ -222,6 +285,16 @@ class WriteTxn(ReadTxn, Protocol):
         ...
 
     def create_token(self, user_id: str, token_hash: str, name: str) -> None: ...
+
+    def delete_token(self, token_hash: str) -> bool:
+        """Revoke a token; False if there was none with this hash."""
+        ...
+
+    # --- change-log maintenance -----------------------------------------------------------------
+    def purge_tombstones(self, account_id: str, type_name: str, below_modseq: int) -> int:
+        """Delete tombstones destroyed below `below_modseq` and raise the type's low modseq to it
+        (changes since an older state become cannotCalculateChanges). Returns how many went."""
+        ...
 
 
 class Store(Protocol):

@@ -1,0 +1,552 @@
+"""The embedded store: one SQLite file (`DATA/satchel.db`) plus content-addressed blob files.
+
+Threading (DESIGN.md, seam 2): a transaction is one synchronous function, so it costs one thread
+hop. All writes go to one dedicated writer thread with its own connection, each inside
+`BEGIN IMMEDIATE ... COMMIT`, which also serialises writers in *other processes* sharing the file
+(they wait up to `busy_timeout`). Reads run on a small pool of reader threads, each with its own
+connection, each read function inside one `BEGIN` so it sees a single snapshot (WAL lets readers
+and the writer proceed together).
+
+Durability: "acknowledged means durable". In WAL mode `synchronous=NORMAL` may lose the last
+commits on power loss (the WAL is fsynced only at checkpoints); `synchronous=FULL` fsyncs the WAL
+at every commit, so a committed /set survives a crash. We pay that fsync per write transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sqlite3
+import string
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from satchel.store.base import (
+    Account,
+    AccountNotFound,
+    BlobFiles,
+    BlobInfo,
+    BlobMissing,
+    BlobNotFound,
+    Changes,
+    CommitResult,
+    JsonObject,
+    ReadTxn,
+    Record,
+    RecordExists,
+    RecordNotFound,
+    StoreError,
+    Token,
+    TypeState,
+    User,
+    UserExists,
+    UserNotFound,
+    WriteTxn,
+)
+from satchel.store.blobs import FsBlobFiles
+from satchel.store.changelog import check_since, classify
+from satchel.store.migrate import migrate, read_version
+
+T = TypeVar("T")
+
+DB_FILE = "satchel.db"
+BLOB_DIR = "blobs"
+BUSY_TIMEOUT_MS = 15_000
+DEFAULT_READERS = 4
+
+_LETTERS = string.ascii_letters
+_ALNUM = string.ascii_letters + string.digits
+
+
+def new_id() -> str:
+    """A short random id: a letter then 11 letters or digits (~66 bits).
+
+    RFC 8620 section 1.2: ids use the URL-safe base64 alphabet and SHOULD NOT start with a dash or
+    a digit, contain "--" or be "NIL"; starting with a letter and using no dash avoids all that.
+    """
+    raw = secrets.token_bytes(12)
+    return _LETTERS[raw[0] % 52] + "".join(_ALNUM[b % 62] for b in raw[1:])
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves. check_same_thread=False: a connection
+    # is created on one thread and then used only by the thread it belongs to.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL (persistent). Another process may hold a lock while it creates
+    the database; the busy handler does not always cover this pragma, so retry briefly."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+            continue
+        if str(mode).lower() != "wal":
+            raise StoreError(f"could not switch {DB_FILE} to WAL mode (got {mode!r})")
+        return
+
+
+def _json_list(values: Sequence[str]) -> bytes:
+    return orjson.dumps(list(values))
+
+
+def _user(row: tuple[Any, ...]) -> User:
+    return User(id=row[0], username=row[1], password_hash=row[2], email=row[3])
+
+
+_USER_COLUMNS = "u.id, u.username, u.password_hash, u.email"
+
+
+class SqliteRead:
+    """`ReadTxn` over one connection already inside a transaction."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    # --- JMAP records -------------------------------------------------------------------------
+    def get_records(
+        self, account_id: str, type_name: str, ids: Sequence[str] | None
+    ) -> list[Record]:
+        select = (
+            "SELECT id, data, created_modseq, updated_modseq FROM records"
+            " WHERE account_id = ? AND type = ? AND destroyed_modseq IS NULL"
+        )
+        if ids is None:
+            rows = self._conn.execute(select + " ORDER BY id", (account_id, type_name))
+            return [Record(r[0], orjson.loads(r[1]), r[2], r[3]) for r in rows]
+        wanted = list(dict.fromkeys(ids))  # in request order, each once
+        if not wanted:
+            return []
+        if len(wanted) == 1:
+            rows = self._conn.execute(select + " AND id = ?", (account_id, type_name, wanted[0]))
+        else:
+            # One statement for any number of ids: the list travels as one JSON parameter.
+            rows = self._conn.execute(
+                select + " AND id IN (SELECT value FROM json_each(?))",
+                (account_id, type_name, _json_list(wanted)),
+            )
+        found = {r[0]: Record(r[0], orjson.loads(r[1]), r[2], r[3]) for r in rows}
+        return [found[i] for i in wanted if i in found]
+
+    def type_state(self, account_id: str, type_name: str) -> TypeState:
+        row = self._conn.execute(
+            "SELECT high, low FROM type_states WHERE account_id = ? AND type = ?",
+            (account_id, type_name),
+        ).fetchone()
+        return TypeState(0, 0) if row is None else TypeState(row[0], row[1])
+
+    def account_modseq(self, account_id: str) -> int:
+        row = self._conn.execute(
+            "SELECT modseq FROM accounts WHERE id = ?", (account_id,)
+        ).fetchone()
+        if row is None:
+            raise AccountNotFound(account_id)
+        return int(row[0])
+
+    def changes_since(
+        self, account_id: str, type_name: str, since_modseq: int, max_changes: int | None
+    ) -> Changes:
+        # RFC 8620 section 5.2: Foo/changes. Classification rules live in changelog.py.
+        state = self.type_state(account_id, type_name)
+        check_since(state, since_modseq)
+        rows = self._conn.execute(
+            "SELECT id, created_modseq, updated_modseq, destroyed_modseq FROM records"
+            " WHERE account_id = ? AND type = ? AND updated_modseq > ?"
+            " ORDER BY updated_modseq",
+            (account_id, type_name, since_modseq),
+        )
+        return classify(rows, since_modseq, max_changes, state.high)
+
+    # --- blobs --------------------------------------------------------------------------------
+    def blob_info(self, account_id: str, blob_id: str) -> BlobInfo | None:
+        row = self._conn.execute(
+            "SELECT size, type, refcount, uploaded_at, expires_at FROM blobs"
+            " WHERE account_id = ? AND blob_id = ?",
+            (account_id, blob_id),
+        ).fetchone()
+        if row is None:
+            return None
+        return BlobInfo(blob_id, row[0], row[1], row[2], row[3], row[4])
+
+    def unreferenced_blobs(self, blob_ids: Sequence[str]) -> list[str]:
+        if not blob_ids:
+            return []
+        rows = self._conn.execute(
+            "SELECT j.value FROM json_each(?) AS j"
+            " WHERE NOT EXISTS (SELECT 1 FROM blobs AS b WHERE b.blob_id = j.value)",
+            (_json_list(list(dict.fromkeys(blob_ids))),),
+        )
+        return [r[0] for r in rows]
+
+    # --- users, accounts, tokens ----------------------------------------------------------------
+    def user_by_name(self, username: str) -> User | None:
+        row = self._conn.execute(
+            f"SELECT {_USER_COLUMNS} FROM users AS u WHERE u.username = ?", (username,)
+        ).fetchone()
+        return None if row is None else _user(row)
+
+    def user_by_id(self, user_id: str) -> User | None:
+        row = self._conn.execute(
+            f"SELECT {_USER_COLUMNS} FROM users AS u WHERE u.id = ?", (user_id,)
+        ).fetchone()
+        return None if row is None else _user(row)
+
+    def list_users(self) -> list[User]:
+        rows = self._conn.execute(f"SELECT {_USER_COLUMNS} FROM users AS u ORDER BY u.username")
+        return [_user(r) for r in rows]
+
+    def user_by_token(self, token_hash: str) -> User | None:
+        row = self._conn.execute(
+            f"SELECT {_USER_COLUMNS} FROM tokens AS t JOIN users AS u ON u.id = t.user_id"
+            " WHERE t.token_hash = ?",
+            (token_hash,),
+        ).fetchone()
+        return None if row is None else _user(row)
+
+    def tokens_for_user(self, user_id: str) -> list[Token]:
+        rows = self._conn.execute(
+            "SELECT token_hash, user_id, name, created_at FROM tokens WHERE user_id = ?"
+            " ORDER BY created_at, name",
+            (user_id,),
+        )
+        return [Token(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def accounts_for_user(self, user_id: str) -> list[Account]:
+        rows = self._conn.execute(
+            "SELECT id, name, owner_user_id, is_personal, is_read_only FROM accounts"
+            " WHERE owner_user_id = ? ORDER BY is_personal DESC, name",
+            (user_id,),
+        )
+        return [Account(r[0], r[1], r[2], bool(r[3]), bool(r[4])) for r in rows]
+
+    def schema_version(self) -> int:
+        return read_version(self._conn)
+
+
+class SqliteWrite(SqliteRead):
+    """`WriteTxn`: record changes carry one modseq, allocated lazily and written to the account
+    (and to each changed type's state) on the first change, so reads inside the transaction see
+    its own writes and a transaction that changes nothing bumps nothing."""
+
+    __slots__ = ("_account_id", "_blobs", "_modseq", "changed_types")
+
+    def __init__(self, conn: sqlite3.Connection, account_id: str, blobs: BlobFiles) -> None:
+        super().__init__(conn)
+        self._account_id = account_id
+        self._blobs = blobs
+        self._modseq: int | None = None
+        self.changed_types: set[str] = set()
+
+    @property
+    def account_id(self) -> str:
+        return self._account_id
+
+    def _require_account(self) -> str:
+        if not self._account_id:
+            raise ValueError("this write transaction was opened without an account")
+        return self._account_id
+
+    def next_modseq(self) -> int:
+        if self._modseq is None:
+            self._modseq = self.account_modseq(self._require_account()) + 1
+        return self._modseq
+
+    def _changed(self, type_name: str) -> None:
+        """Record that `type_name` changed at this transaction's modseq (once per type)."""
+        if type_name in self.changed_types:
+            return
+        modseq = self.next_modseq()
+        if not self.changed_types:
+            self._conn.execute(
+                "UPDATE accounts SET modseq = ? WHERE id = ?", (modseq, self._account_id)
+            )
+        self._conn.execute(
+            "INSERT INTO type_states (account_id, type, high, low) VALUES (?, ?, ?, 0)"
+            " ON CONFLICT (account_id, type) DO UPDATE SET high = excluded.high",
+            (self._account_id, type_name, modseq),
+        )
+        self.changed_types.add(type_name)
+
+    def commit_result(self) -> CommitResult:
+        if self.changed_types:
+            assert self._modseq is not None
+            return CommitResult(self._account_id, self._modseq, set(self.changed_types))
+        modseq = 0
+        if self._account_id:
+            row = self._conn.execute(
+                "SELECT modseq FROM accounts WHERE id = ?", (self._account_id,)
+            ).fetchone()
+            modseq = 0 if row is None else int(row[0])
+        return CommitResult(self._account_id, modseq, set())
+
+    def new_id(self) -> str:
+        return new_id()
+
+    # --- JMAP records -------------------------------------------------------------------------
+    def create_record(self, type_name: str, record_id: str, data: JsonObject) -> None:
+        account_id = self._require_account()
+        modseq = self.next_modseq()
+        try:
+            self._conn.execute(
+                "INSERT INTO records (account_id, type, id, created_modseq, updated_modseq, data)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (account_id, type_name, record_id, modseq, modseq, orjson.dumps(data)),
+            )
+        except sqlite3.IntegrityError:
+            raise RecordExists(f"{type_name} {record_id} already exists") from None
+        self._changed(type_name)
+
+    def update_record(self, type_name: str, record_id: str, data: JsonObject) -> None:
+        account_id = self._require_account()
+        payload = orjson.dumps(data)
+        cursor = self._conn.execute(
+            "UPDATE records SET data = ?, updated_modseq = ?"
+            " WHERE account_id = ? AND type = ? AND id = ? AND destroyed_modseq IS NULL"
+            " AND data IS NOT ?",
+            (payload, self.next_modseq(), account_id, type_name, record_id, payload),
+        )
+        if cursor.rowcount:
+            self._changed(type_name)
+            return
+        # Nothing updated: identical data (a no-op, no state change) or no such live record.
+        if not self.get_records(account_id, type_name, [record_id]):
+            raise RecordNotFound(f"{type_name} {record_id} not found")
+
+    def destroy_record(self, type_name: str, record_id: str) -> None:
+        account_id = self._require_account()
+        modseq = self.next_modseq()
+        cursor = self._conn.execute(
+            "UPDATE records SET data = NULL, updated_modseq = ?, destroyed_modseq = ?"
+            " WHERE account_id = ? AND type = ? AND id = ? AND destroyed_modseq IS NULL",
+            (modseq, modseq, account_id, type_name, record_id),
+        )
+        if not cursor.rowcount:
+            raise RecordNotFound(f"{type_name} {record_id} not found")
+        self._changed(type_name)
+
+    def touch_type(self, type_name: str) -> None:
+        self._require_account()
+        self._changed(type_name)
+
+    def purge_tombstones(self, account_id: str, type_name: str, below_modseq: int) -> int:
+        state = self.type_state(account_id, type_name)
+        # The low modseq never passes the high one: since == high stays answerable (no changes).
+        low = max(state.low, min(below_modseq, state.high))
+        cursor = self._conn.execute(
+            "DELETE FROM records WHERE account_id = ? AND type = ?"
+            " AND destroyed_modseq IS NOT NULL AND destroyed_modseq < ?",
+            (account_id, type_name, below_modseq),
+        )
+        if low != state.low:
+            self._conn.execute(
+                "UPDATE type_states SET low = ? WHERE account_id = ? AND type = ?",
+                (low, account_id, type_name),
+            )
+        return cursor.rowcount
+
+    # --- blobs --------------------------------------------------------------------------------
+    def add_blob(self, blob_id: str, size: int, type: str, expires_at: float | None) -> None:
+        account_id = self._require_account()
+        if not self._blobs.exists(blob_id):
+            raise BlobMissing(f"blob {blob_id} has no file")
+        # A non-expiring row (NULL) stays non-expiring; otherwise the later expiry wins.
+        self._conn.execute(
+            "INSERT INTO blobs (account_id, blob_id, size, type, refcount, uploaded_at, expires_at)"
+            " VALUES (?, ?, ?, ?, 0, ?, ?)"
+            " ON CONFLICT (account_id, blob_id) DO UPDATE SET expires_at = CASE"
+            "  WHEN blobs.expires_at IS NULL OR excluded.expires_at IS NULL THEN NULL"
+            "  ELSE MAX(blobs.expires_at, excluded.expires_at) END",
+            (account_id, blob_id, size, type, time.time(), expires_at),
+        )
+
+    def ref_blob(self, blob_id: str, delta: int) -> None:
+        """When the count drops to zero a non-expiring row starts expiring now: a blob that no
+        record references any more is collected at the next `expire_blobs`."""
+        account_id = self._require_account()
+        row = self._conn.execute(
+            "UPDATE blobs SET refcount = refcount + ?, expires_at = CASE"
+            "  WHEN refcount + ? <= 0 THEN COALESCE(expires_at, ?) ELSE expires_at END"
+            " WHERE account_id = ? AND blob_id = ? RETURNING refcount",
+            (delta, delta, time.time(), account_id, blob_id),
+        ).fetchone()
+        if row is None:
+            raise BlobNotFound(f"account {account_id} has no blob {blob_id}")
+        if row[0] < 0:
+            raise ValueError(f"blob {blob_id} reference count would go below zero")
+
+    def expire_blobs(self, now: float) -> list[str]:
+        # RFC 8620 section 6: unreferenced uploads may be deleted after their expiry.
+        rows = self._conn.execute(
+            "DELETE FROM blobs WHERE refcount = 0 AND expires_at IS NOT NULL AND expires_at <= ?"
+            " RETURNING blob_id",
+            (now,),
+        ).fetchall()
+        return self.unreferenced_blobs([r[0] for r in rows])
+
+    # --- users, accounts, tokens ----------------------------------------------------------------
+    def create_user(self, username: str, password_hash: str, email: str | None) -> User:
+        if self.user_by_name(username) is not None:
+            raise UserExists(f"user {username!r} already exists")
+        user = User(id=new_id(), username=username, password_hash=password_hash, email=email)
+        try:
+            self._conn.execute(
+                "INSERT INTO users (id, username, password_hash, email) VALUES (?, ?, ?, ?)",
+                (user.id, username, password_hash, email),
+            )
+        except sqlite3.IntegrityError:
+            raise UserExists(f"user {username!r} already exists") from None
+        self._conn.execute(
+            "INSERT INTO accounts (id, name, owner_user_id, is_personal, is_read_only, modseq)"
+            " VALUES (?, ?, ?, 1, 0, 0)",
+            (new_id(), username, user.id),
+        )
+        return user
+
+    def set_password(self, user_id: str, password_hash: str) -> None:
+        cursor = self._conn.execute(
+            "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
+        )
+        if not cursor.rowcount:
+            raise UserNotFound(user_id)
+
+    def delete_user(self, user_id: str) -> None:
+        if self.user_by_id(user_id) is None:
+            raise UserNotFound(user_id)
+        accounts = self._conn.execute(
+            "SELECT id FROM accounts WHERE owner_user_id = ?", (user_id,)
+        ).fetchall()
+        for (account_id,) in accounts:
+            for table in ("records", "type_states", "blobs"):
+                self._conn.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))
+            self._conn.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+        self._conn.execute("DELETE FROM tokens WHERE user_id = ?", (user_id,))
+        self._conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+    def create_token(self, user_id: str, token_hash: str, name: str) -> None:
+        if self.user_by_id(user_id) is None:
+            raise UserNotFound(user_id)
+        try:
+            self._conn.execute(
+                "INSERT INTO tokens (token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)",
+                (token_hash, user_id, name, time.time()),
+            )
+        except sqlite3.IntegrityError:
+            raise StoreError("a token with this hash already exists") from None
+
+    def delete_token(self, token_hash: str) -> bool:
+        cursor = self._conn.execute("DELETE FROM tokens WHERE token_hash = ?", (token_hash,))
+        return cursor.rowcount > 0
+
+
+def _end(conn: sqlite3.Connection, statement: str) -> None:
+    if conn.in_transaction:
+        conn.execute(statement)
+
+
+class SqliteStore:
+    """`Store` on SQLite. Build it with `SqliteStore.open(data_dir)`."""
+
+    def __init__(self, db_path: Path, blobs: FsBlobFiles, readers: int) -> None:
+        self.db_path = db_path
+        self.blobs: BlobFiles = blobs
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._local = threading.local()
+        self._writer_conn = _connect(db_path)
+        self._connections.append(self._writer_conn)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="satchel-db-writer")
+        self._readers = ThreadPoolExecutor(
+            readers, thread_name_prefix="satchel-db-reader", initializer=self._open_reader
+        )
+        self._closed = False
+
+    @classmethod
+    def open(cls, data_dir: Path, *, readers: int = DEFAULT_READERS) -> SqliteStore:
+        """Create `data_dir`, its database and blob directory if needed; migrate the schema."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        db_path = data_dir / DB_FILE
+        blobs = FsBlobFiles(data_dir / BLOB_DIR)
+        conn = _connect(db_path)
+        try:
+            _enable_wal(conn)
+            migrate(conn)
+        finally:
+            conn.close()
+        return cls(db_path, blobs, readers)
+
+    def _open_reader(self) -> None:
+        conn = _connect(self.db_path)
+        conn.execute("PRAGMA query_only = ON")
+        self._local.conn = conn
+        with self._connections_lock:
+            self._connections.append(conn)
+
+    # --- running transactions -------------------------------------------------------------------
+    def _run_read(self, fn: Callable[[ReadTxn], T]) -> T:
+        conn: sqlite3.Connection = self._local.conn
+        conn.execute("BEGIN")
+        try:
+            result = fn(SqliteRead(conn))
+        except BaseException:
+            _end(conn, "ROLLBACK")
+            raise
+        _end(conn, "COMMIT")
+        return result
+
+    def _run_write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
+        conn = self._writer_conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            txn = SqliteWrite(conn, account_id, self.blobs)
+            result = fn(txn)
+            commit = txn.commit_result()
+            conn.execute("COMMIT")
+        except BaseException:
+            _end(conn, "ROLLBACK")
+            raise
+        return result, commit
+
+    async def read(self, fn: Callable[[ReadTxn], T]) -> T:
+        return await asyncio.wrap_future(self._readers.submit(self._run_read, fn))
+
+    async def write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
+        return await asyncio.wrap_future(self._writer.submit(self._run_write, account_id, fn))
+
+    def read_sync(self, fn: Callable[[ReadTxn], T]) -> T:
+        return self._readers.submit(self._run_read, fn).result()
+
+    def write_sync(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
+        return self._writer.submit(self._run_write, account_id, fn).result()
+
+    # --- closing --------------------------------------------------------------------------------
+    async def close(self) -> None:
+        await asyncio.to_thread(self.close_sync)
+
+    def close_sync(self) -> None:
+        """Finish running transactions, then close every connection. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
