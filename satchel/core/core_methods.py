@@ -10,7 +10,7 @@ from satchel.core.context import RequestContext
 from satchel.core.errors import MethodError, SetError, invalid_arguments
 from satchel.core.limits import CoreLimits
 from satchel.core.registry import Capability, JsonObject, MethodResponse, MethodSpec, Registry
-from satchel.store.base import WriteTxn
+from satchel.store.base import BlobMissing, WriteTxn
 
 CORE = "urn:ietf:params:jmap:core"
 
@@ -86,7 +86,13 @@ async def blob_copy(
                     error = SetError("notFound", f"no blob {blob_id!r} in {from_account_id}")
                     failed[blob_id] = error.to_json()
                     continue
-                txn.add_blob(blob_id, info.size, info.type, expires_at)
+                try:
+                    txn.add_blob(blob_id, info.size, info.type, expires_at)
+                except BlobMissing:
+                    # The row outlived its bytes (collected meanwhile): nothing to copy.
+                    error = SetError("notFound", f"blob {blob_id!r} has no content any more")
+                    failed[blob_id] = error.to_json()
+                    continue
                 done[blob_id] = blob_id
             return done, failed
 
