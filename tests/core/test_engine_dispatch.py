@@ -4,11 +4,14 @@ with a test registry and a real store."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from satchel.core import engine
 from satchel.core.context import RequestContext
@@ -411,3 +414,52 @@ async def test_session_state_matches_the_session_object(
         registry, ctx.limits, ctx.user, list(ctx.accounts.values()), "https://example.com"
     )
     assert response["sessionState"] == session["state"]
+
+
+# --- property: whatever the calls, the engine answers each one, in order, and never raises ---
+
+tokens = st.sampled_from(["a", "b", "*", "0", "1", "list", "~0", "~1", ""])
+pointers = st.lists(tokens, max_size=3).map(lambda ts: "".join("/" + t for t in ts))
+leaves = st.none() | st.booleans() | st.integers() | st.text(max_size=4)
+values = st.recursive(
+    leaves,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "b", "list", "0"]), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+references = st.fixed_dictionaries(
+    {
+        "resultOf": st.sampled_from(["c0", "c1", "c2", "x"]),
+        "name": st.sampled_from(["Core/echo", "error", "Nope/get"]),
+        "path": pointers,
+    }
+)
+arguments = st.dictionaries(
+    st.sampled_from(["a", "#a", "b", "#b", "list", "#list"]), references | values, max_size=3
+)
+calls = st.lists(
+    st.tuples(st.sampled_from(["Core/echo", "Nope/get"]), arguments), min_size=1, max_size=4
+)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@given(calls=calls)
+def test_engine_answers_every_call_in_order(
+    make_ctx: MakeContext, calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    method_calls = [[name, args, f"c{i}"] for i, (name, args) in enumerate(calls)]
+    request = request_from_object({"using": [CORE], "methodCalls": method_calls}, CoreLimits())
+    ctx = make_ctx(Recorder().registry())
+    response = asyncio.run(engine.process(ctx, request))
+    answers = response["methodResponses"]
+    assert [answer[2] for answer in answers] == [call[2] for call in method_calls]
+    for (name, args), answer in zip(calls, answers, strict=True):
+        if answer[0] == "error":
+            expected = {"unknownMethod", "invalidArguments", "invalidResultReference"}
+            assert answer[1]["type"] in expected
+        else:
+            assert answer[0] == name == "Core/echo"
+            # Echo returns its arguments with every reference resolved to its plain name.
+            assert set(answer[1]) == {key.lstrip("#") for key in args}
