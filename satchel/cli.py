@@ -253,7 +253,8 @@ def token_create(name: str, label: str | None, as_json: bool, data: str | None) 
     else:
         click.echo(secret)
         click.echo(
-            f"Bearer token for {name} ({label}). It is not stored and cannot be shown again.",
+            f"Bearer token for {name} ({label}). Save it now: Satchel keeps only a hash of it "
+            "and cannot show it again.",
             err=True,
         )
 
@@ -261,12 +262,11 @@ def token_create(name: str, label: str | None, as_json: bool, data: str | None) 
 # --- serve ------------------------------------------------------------------------------------
 
 
-def session_url(settings: Settings) -> str:
+def session_url(settings: Settings, host: str, port: int) -> str:
     """The Session URL a client on this machine should use (RFC 8620 section 2.2)."""
     if settings.base_url:
         return settings.base_url.rstrip("/") + "/.well-known/jmap"
-    host, port = parse_listen(settings.listen)
-    if host in ("0.0.0.0", ""):
+    if host == "0.0.0.0":
         host = "127.0.0.1"
     elif host == "::":
         host = "::1"
@@ -275,22 +275,9 @@ def session_url(settings: Settings) -> str:
     return f"http://{host}:{port}/.well-known/jmap"
 
 
-def parse_listen(listen: str) -> tuple[str, int]:
-    """`HOST:PORT` or `[IPV6]:PORT` -> (host, port); raises CliError on anything else."""
-    host, colon, port_text = listen.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not colon or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise CliError(
-            f"invalid listen address {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8080"
-        )
-    return host, int(port_text)
-
-
-def _welcome(settings: Settings, first_user: bool) -> None:
+def _welcome(settings: Settings, url: str, first_user: bool) -> None:
     """Make sure a newcomer can log in: create `admin` on an empty data dir if asked, and say
     where the server is and who can use it."""
-    url = session_url(settings)
     console = _console()
     with _store(settings, create=True) as store:
         users = store.read_sync(lambda txn: txn.list_users())
@@ -332,7 +319,7 @@ def _welcome(settings: Settings, first_user: bool) -> None:
     else:
         note = "There are no users yet: add one with `satchel user add NAME`."
     console.print(Panel.fit(grid, title="Satchel", subtitle=None, border_style="green"))
-    console.print(note)
+    console.print(note, soft_wrap=True)
 
 
 @cli.command()
@@ -347,10 +334,14 @@ def _welcome(settings: Settings, first_user: bool) -> None:
 def serve(data: str | None, listen: str | None, workers: int | None, first_user: bool) -> None:
     """Serve JMAP over HTTP."""
     settings = _settings(data, {"listen": listen, "workers": workers})
-    parse_listen(settings.listen)
-    _welcome(settings, first_user)
-    from satchel.http.server import run_server
+    from satchel.http.server import parse_listen, run_server
 
+    try:
+        host, port = parse_listen(settings.listen)
+    except ValueError as exc:
+        raise CliError(f"{exc} (e.g. 127.0.0.1:8080, [::1]:8080 or :8080)") from exc
+    _welcome(settings, session_url(settings, host, port), first_user)
+    sys.stdout.flush()  # the banner must be out before the server blocks (pipes, journald)
     run_server(settings)
 
 

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from satchel.config import CONFIG_FILE, load_settings
 from satchel.store import open_store
@@ -255,17 +256,23 @@ def has_errors(findings: list[Finding]) -> bool:
 
 
 _MARKS = {
-    Level.OK: "[green]✔ ok   [/]",
-    Level.WARN: "[yellow]! warn [/]",
+    Level.OK: "[green]✔ ok[/]",
+    Level.WARN: "[yellow]! warn[/]",
     Level.ERROR: "[red]✘ error[/]",
 }
 
 
 def print_findings(findings: list[Finding], console: Console) -> None:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column()
     for finding in findings:
-        console.print(f"{_MARKS[finding.level]} {escape(finding.message)}")
+        text = escape(finding.message)
         if finding.advice:
-            console.print(f"        [dim]→[/] {escape(finding.advice)}")
+            text += f"\n[dim]→[/] {escape(finding.advice)}"
+        table.add_row(_MARKS[finding.level], finding.check, text)
+    console.print(table)
     errors = sum(f.level is Level.ERROR for f in findings)
     warnings = sum(f.level is Level.WARN for f in findings)
     if errors:

@@ -21,6 +21,12 @@ def cli_env() -> dict[str, str]:
 
 
 @pytest.fixture
+def environ() -> dict[str, str]:
+    """The environment for a CLI subprocess: no SATCHEL_* from the caller, no colours."""
+    return cli_env()
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
