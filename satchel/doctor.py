@@ -2,8 +2,8 @@
 
 Each check is a function returning findings (ok / warn / error, a message, and advice), so the
 checks are testable without a terminal. The doctor never changes anything: the database is
-opened read-only, and the store (which migrates on open) is only opened once the schema is
-known to be current.
+opened read-only, and the store (which migrates, sets WAL and creates blobs/ on open) is only
+opened once every earlier check passed, when opening it changes nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from rich.table import Table
 from satchel.config import CONFIG_FILE, load_settings
 from satchel.store import open_store
 from satchel.store.migrate import LATEST_SCHEMA_VERSION, read_version
+from satchel.store.sqlite import BLOB_DIR as BLOBS_DIR
+from satchel.store.sqlite import DB_FILE as DATABASE_FILE
 
-DATABASE_FILE = "satchel.db"
-BLOBS_DIR = "blobs"
 GIB = 1024**3
 MIN_FREE_BYTES = GIB
 MIN_FREE_FRACTION = 0.05
@@ -243,10 +243,13 @@ def run_checks(data_dir: Path) -> list[Finding]:
     findings = [first, check_config(data_dir)]
     database = check_database(data_dir)
     findings.extend(database)
-    findings.append(check_blobs_dir(data_dir))
+    blobs = check_blobs_dir(data_dir)
+    findings.append(blobs)
     usage = shutil.disk_usage(data_dir)
     findings.append(check_disk_space(usage.free, usage.total))
-    if all(f.level is Level.OK or f.check == "journal mode" for f in database):
+    # Opening the store migrates, switches to WAL and creates blobs/: only do it when that
+    # would change nothing.
+    if all(f.level is Level.OK for f in [first, *database, blobs]):
         findings.append(check_users(data_dir))
     return findings
 
@@ -284,6 +287,9 @@ def print_findings(findings: list[Finding], console: Console) -> None:
 
 
 __all__ = [
+    "BLOBS_DIR",
+    "DATABASE_FILE",
+    "GIB",
     "Finding",
     "Level",
     "check_blobs_dir",

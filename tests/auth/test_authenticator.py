@@ -63,27 +63,27 @@ async def stored_hash(store: Store, user_id: str) -> str:
     return user.password_hash
 
 
-async def test_basic_success_returns_the_user(auth_store: Store) -> None:
-    alice = await add_user(auth_store, "alice", hash_password("s3cret:with colon"))
+async def test_basic_success_returns_the_user(store: Store) -> None:
+    alice = await add_user(store, "alice", hash_password("s3cret:with colon"))
     verify = CountingVerify()
-    auth = Authenticator(auth_store, settings(), verify=verify)
+    auth = Authenticator(store, settings(), verify=verify)
     user = await auth.authenticate(basic("alice", "s3cret:with colon"))
     assert user is not None and user.id == alice.id and user.username == "alice"
     assert verify.calls == 1
     assert threading.main_thread().name not in verify.threads  # argon2 ran off the event loop
 
 
-async def test_username_is_case_insensitive(auth_store: Store) -> None:
-    await add_user(auth_store, "alice", hash_password("pw"))
-    auth = Authenticator(auth_store, settings())
+async def test_username_is_case_insensitive(store: Store) -> None:
+    await add_user(store, "alice", hash_password("pw"))
+    auth = Authenticator(store, settings())
     user = await auth.authenticate(basic("Alice", "pw"))
     assert user is not None and user.username == "alice"
 
 
-async def test_wrong_password_and_unknown_user_fail_alike(auth_store: Store) -> None:
-    await add_user(auth_store, "alice", hash_password("pw"))
+async def test_wrong_password_and_unknown_user_fail_alike(store: Store) -> None:
+    await add_user(store, "alice", hash_password("pw"))
     verify = CountingVerify()
-    auth = Authenticator(auth_store, settings(), verify=verify)
+    auth = Authenticator(store, settings(), verify=verify)
     assert await auth.authenticate(basic("alice", "wrong")) is None
     assert verify.calls == 1
     # An unknown user still costs one argon2 verify (against a dummy hash).
@@ -91,26 +91,26 @@ async def test_wrong_password_and_unknown_user_fail_alike(auth_store: Store) -> 
     assert verify.calls == 2
 
 
-async def test_malformed_or_missing_headers_fail_without_hashing(auth_store: Store) -> None:
+async def test_malformed_or_missing_headers_fail_without_hashing(store: Store) -> None:
     verify = CountingVerify()
-    auth = Authenticator(auth_store, settings(), verify=verify)
+    auth = Authenticator(store, settings(), verify=verify)
     for header in [None, "", "Basic", "Basic ####", "Bearer", "Negotiate abc", "Basic YQ=="]:
         assert await auth.authenticate(header) is None
     assert verify.calls == 0
 
 
-async def test_failed_login_is_delayed(auth_store: Store) -> None:
-    await add_user(auth_store, "alice", hash_password("pw"))
-    auth = Authenticator(auth_store, settings(failed_login_delay=0.2))
+async def test_failed_login_is_delayed(store: Store) -> None:
+    await add_user(store, "alice", hash_password("pw"))
+    auth = Authenticator(store, settings(failed_login_delay=0.2))
     started = time.monotonic()
     assert await auth.authenticate(basic("alice", "wrong")) is None
     assert time.monotonic() - started >= 0.2
 
 
-async def test_cache_hit_skips_argon2(auth_store: Store) -> None:
-    await add_user(auth_store, "alice", hash_password("pw"))
+async def test_cache_hit_skips_argon2(store: Store) -> None:
+    await add_user(store, "alice", hash_password("pw"))
     verify = CountingVerify()
-    auth = Authenticator(auth_store, settings(), verify=verify)
+    auth = Authenticator(store, settings(), verify=verify)
     for _ in range(5):
         assert await auth.authenticate(basic("alice", "pw")) is not None
     assert verify.calls == 1
@@ -119,63 +119,63 @@ async def test_cache_hit_skips_argon2(auth_store: Store) -> None:
     assert verify.calls == 2
 
 
-async def test_cache_disabled_verifies_every_time(auth_store: Store) -> None:
-    await add_user(auth_store, "alice", hash_password("pw"))
+async def test_cache_disabled_verifies_every_time(store: Store) -> None:
+    await add_user(store, "alice", hash_password("pw"))
     verify = CountingVerify()
-    auth = Authenticator(auth_store, settings(credential_cache_seconds=0), verify=verify)
+    auth = Authenticator(store, settings(credential_cache_seconds=0), verify=verify)
     for _ in range(3):
         assert await auth.authenticate(basic("alice", "pw")) is not None
     assert verify.calls == 3
 
 
-async def test_password_change_invalidates_the_cache(auth_store: Store) -> None:
-    alice = await add_user(auth_store, "alice", hash_password("old"))
+async def test_password_change_invalidates_the_cache(store: Store) -> None:
+    alice = await add_user(store, "alice", hash_password("old"))
     verify = CountingVerify()
-    auth = Authenticator(auth_store, settings(), verify=verify)
+    auth = Authenticator(store, settings(), verify=verify)
     assert await auth.authenticate(basic("alice", "old")) is not None
     assert verify.calls == 1
 
-    await set_password(auth_store, alice.id, hash_password("new"))
+    await set_password(store, alice.id, hash_password("new"))
     assert await auth.authenticate(basic("alice", "old")) is None
     assert verify.calls == 2
     user = await auth.authenticate(basic("alice", "new"))
     assert user is not None and user.id == alice.id
 
 
-async def test_deleted_user_is_not_served_from_the_cache(auth_store: Store) -> None:
-    alice = await add_user(auth_store, "alice", hash_password("pw"))
-    auth = Authenticator(auth_store, settings())
+async def test_deleted_user_is_not_served_from_the_cache(store: Store) -> None:
+    alice = await add_user(store, "alice", hash_password("pw"))
+    auth = Authenticator(store, settings())
     assert await auth.authenticate(basic("alice", "pw")) is not None
 
     def delete(txn: WriteTxn) -> None:
         txn.delete_user(alice.id)
 
-    await auth_store.write("", delete)
+    await store.write("", delete)
     assert await auth.authenticate(basic("alice", "pw")) is None
 
 
-async def test_outdated_hash_is_upgraded_on_login(auth_store: Store) -> None:
+async def test_outdated_hash_is_upgraded_on_login(store: Store) -> None:
     old = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("pw")
-    alice = await add_user(auth_store, "alice", old)
-    auth = Authenticator(auth_store, settings())
+    alice = await add_user(store, "alice", old)
+    auth = Authenticator(store, settings())
     user = await auth.authenticate(basic("alice", "pw"))
     assert user is not None
-    upgraded = await stored_hash(auth_store, alice.id)
+    upgraded = await stored_hash(store, alice.id)
     assert upgraded != old and not needs_rehash(upgraded)
     assert verify_password(upgraded, "pw")
     assert await auth.authenticate(basic("alice", "pw")) is not None
 
 
-async def test_bearer_token(auth_store: Store) -> None:
-    alice = await add_user(auth_store, "alice", hash_password("pw"))
+async def test_bearer_token(store: Store) -> None:
+    alice = await add_user(store, "alice", hash_password("pw"))
     token = generate_token()
 
     def create(txn: WriteTxn) -> None:
         txn.create_token(alice.id, token_hash(token), "test")
 
-    await auth_store.write("", create)
+    await store.write("", create)
     verify = CountingVerify()
-    auth = Authenticator(auth_store, settings(), verify=verify)
+    auth = Authenticator(store, settings(), verify=verify)
     user = await auth.authenticate(f"Bearer {token}")
     assert user is not None and user.id == alice.id
     assert await auth.authenticate(f"Bearer {token}x") is None

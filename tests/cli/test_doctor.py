@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from satchel.doctor import GIB, Level, check_config, check_data_dir, check_disk_space
+from satchel.doctor import (
+    DATABASE_FILE,
+    GIB,
+    Level,
+    check_config,
+    check_data_dir,
+    check_disk_space,
+)
+from satchel.store.migrate import LATEST_SCHEMA_VERSION
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -27,8 +36,6 @@ def test_missing_data_dir_fails_in_plain_words(run_cli: RunCli, data_dir: Path) 
 
 
 def test_corrupt_database_fails_in_plain_words(run_cli: RunCli, data_dir: Path) -> None:
-    from satchel.doctor import DATABASE_FILE
-
     assert run_cli("user", "add", "bob").returncode == 0
     database = data_dir / DATABASE_FILE
     for suffix in ["-wal", "-shm"]:
@@ -72,3 +79,30 @@ def test_disk_space_thresholds() -> None:
     assert check_disk_space(free=GIB // 2, total=100 * GIB).level is Level.WARN  # under 1 GiB
     assert check_disk_space(free=4 * GIB, total=100 * GIB).level is Level.WARN  # under 5%
     assert check_disk_space(free=2 * GIB, total=3 * GIB).level is Level.OK
+
+
+def test_schema_newer_than_the_code_is_an_error(run_cli: RunCli, data_dir: Path) -> None:
+    assert run_cli("user", "add", "bob").returncode == 0
+    conn = sqlite3.connect(data_dir / DATABASE_FILE)
+    with conn:
+        conn.execute(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (?, 'future', 0)",
+            (LATEST_SCHEMA_VERSION + 1,),
+        )
+    conn.close()
+    result = run_cli("doctor")
+    assert result.returncode == 1
+    assert "newer" in result.stdout and "Upgrade Satchel" in result.stdout
+    listed = run_cli("user", "list")
+    assert listed.returncode == 1 and "newer" in listed.stderr
+    assert len(listed.stderr.strip().splitlines()) == 1
+
+
+def test_journal_mode_other_than_wal_is_a_warning(run_cli: RunCli, data_dir: Path) -> None:
+    assert run_cli("user", "add", "bob").returncode == 0
+    conn = sqlite3.connect(data_dir / DATABASE_FILE)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    result = run_cli("doctor")
+    assert result.returncode == 0, result.stdout
+    assert "not WAL" in result.stdout and "warn" in result.stdout
