@@ -15,7 +15,7 @@ from satchel.core.errors import not_json
 from satchel.core.request import parse_request
 from satchel.core.session import build_session
 from satchel.http.authn import accounts_of, base_url, require_user
-from satchel.http.body import read_capped
+from satchel.http.body import check_declared_length, read_capped
 from satchel.http.responses import JsonResponse
 from satchel.http.state import HttpState
 
@@ -55,6 +55,7 @@ async def api(state: HttpState, request: Request) -> Response:
     user = await require_user(request, services)
     # RFC 8620 section 2: maxConcurrentRequests is per user; the slot covers the body upload too.
     with state.api_slots.slot(user.id):
+        check_declared_length(request, limits.max_size_request, "maxSizeRequest")
         check_json_content_type(request)
         body = await read_capped(request, limits.max_size_request, "maxSizeRequest")
         jmap_request = parse_request(body, limits)
@@ -68,3 +69,10 @@ async def api(state: HttpState, request: Request) -> Response:
         )
         response = await engine.process(ctx, jmap_request)
     return JsonResponse(response)
+
+
+async def api_resource(state: HttpState, request: Request) -> Response:
+    """The apiUrl: POST runs the API, GET (and HEAD) returns the Session (CONTRACT point 1)."""
+    if request.method == "POST":
+        return await api(state, request)
+    return await session(state, request)

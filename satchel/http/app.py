@@ -36,7 +36,7 @@ def create_app(services: Services) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(expiry_loop(services.store, state.pins))
+        sweeper = asyncio.create_task(expiry_loop(services.store))
         try:
             yield
         finally:
@@ -47,8 +47,7 @@ def create_app(services: Services) -> Starlette:
 
     routes = [
         Route("/.well-known/jmap", partial(api.session, state), methods=["GET"]),
-        Route(API_PATH, partial(api.session, state), methods=["GET"]),
-        Route(API_PATH, partial(api.api, state), methods=["POST"]),
+        Route(API_PATH, partial(api.api_resource, state), methods=["GET", "POST"]),
         Route(UPLOAD_PATH, partial(upload.upload, state), methods=["POST"]),
         Route(DOWNLOAD_PATH, partial(download.download, state), methods=["GET"]),
     ]

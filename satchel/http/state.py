@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from satchel.http.expiry import BlobPins
 from satchel.http.limiter import ConcurrencyLimiter
 from satchel.services import Services
 
@@ -14,7 +13,6 @@ class HttpState:
     services: Services
     api_slots: ConcurrencyLimiter
     upload_slots: ConcurrencyLimiter
-    pins: BlobPins
 
     @classmethod
     def build(cls, services: Services) -> HttpState:
@@ -23,5 +21,4 @@ class HttpState:
             services=services,
             api_slots=ConcurrencyLimiter(limits.max_concurrent_requests, "maxConcurrentRequests"),
             upload_slots=ConcurrencyLimiter(limits.max_concurrent_upload, "maxConcurrentUpload"),
-            pins=BlobPins(),
         )

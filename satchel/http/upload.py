@@ -20,10 +20,9 @@ from starlette.responses import Response
 from satchel.http.authn import require_user
 from satchel.http.blobs_common import visible_account
 from satchel.http.body import capped_stream, check_declared_length, too_large
-from satchel.http.expiry import BlobPins
 from satchel.http.responses import HttpProblem, JsonResponse
 from satchel.http.state import HttpState
-from satchel.store.base import BlobFiles, BlobTooLarge, WriteTxn
+from satchel.store.base import BlobFiles, BlobMissing, BlobTooLarge, WriteTxn
 
 DEFAULT_TYPE = "application/octet-stream"
 # A media type as a header carries it: printable ASCII, no control characters.
@@ -42,10 +41,9 @@ def upload_type(raw: str | None) -> str:
 
 
 def _store_stream(
-    blobs: BlobFiles, pins: BlobPins, stream: AsyncGenerator[bytes, None], max_size: int
+    blobs: BlobFiles, stream: AsyncGenerator[bytes, None], max_size: int
 ) -> tuple[str, int]:
-    """Runs on a worker thread: pulls chunks from the event loop and writes them to the blob
-    store; pins the resulting blob id before returning (see `expiry.BlobPins`)."""
+    """Runs on a worker thread: pulls chunks from the event loop, writes them to the store."""
 
     async def next_chunk() -> bytes | None:
         return await anext(stream, None)
@@ -54,9 +52,7 @@ def _store_stream(
         while (chunk := anyio.from_thread.run(next_chunk)) is not None:
             yield chunk
 
-    blob_id, size = blobs.put_stream(chunks(), max_size)
-    pins.pin(blob_id)
-    return blob_id, size
+    return blobs.put_stream(chunks(), max_size)
 
 
 async def upload(state: HttpState, request: Request) -> Response:
@@ -74,24 +70,22 @@ async def upload(state: HttpState, request: Request) -> Response:
         stream = capped_stream(request, max_size, "maxSizeUpload")
         try:
             blob_id, size = await anyio.to_thread.run_sync(
-                _store_stream, store.blobs, state.pins, stream, max_size
+                _store_stream, store.blobs, stream, max_size
             )
         except BlobTooLarge:
             raise too_large("maxSizeUpload", max_size) from None
         finally:
             await stream.aclose()
+        expires_at = time.time() + services.settings.blob_expiry_seconds
+
+        def add(txn: WriteTxn) -> None:
+            txn.add_blob(blob_id, size, media_type, expires_at)
+
         try:
-            expires_at = time.time() + services.settings.blob_expiry_seconds
-
-            def add(txn: WriteTxn) -> None:
-                txn.add_blob(blob_id, size, media_type, expires_at)
-
             await store.write(account.id, add)
-            # The file may have been expired by a sweep between its write and our pin.
-            if not await anyio.to_thread.run_sync(store.blobs.exists, blob_id):
-                raise HttpProblem(503, "the upload raced with blob expiry; please retry")
-        finally:
-            state.pins.unpin(blob_id)
+        except BlobMissing:
+            # Collected by an expiry sweep in the instant between writing and adding the row.
+            raise HttpProblem(503, "the upload raced with blob expiry; please retry") from None
     return JsonResponse(
         {"accountId": account.id, "blobId": blob_id, "type": media_type, "size": size},
         status_code=201,

@@ -1,0 +1,101 @@
+"""Helpers for the HTTP tests: test users, a live server handle, running uvicorn in a thread."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import uvicorn
+
+from satchel.auth.passwords import hash_password
+from satchel.auth.tokens import generate_token, token_hash
+from satchel.config import Settings
+from satchel.core.limits import CoreLimits
+from satchel.store.base import Store, WriteTxn
+
+
+@dataclasses.dataclass
+class HttpUser:
+    username: str
+    password: str
+    user_id: str
+    account_id: str
+    token: str
+
+    @property
+    def basic(self) -> str:
+        raw = f"{self.username}:{self.password}".encode()
+        return "Basic " + base64.b64encode(raw).decode()
+
+    @property
+    def bearer(self) -> str:
+        return f"Bearer {self.token}"
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        return {"Authorization": self.basic, **extra}
+
+
+@dataclasses.dataclass
+class LiveServer:
+    url: str
+    port: int
+    store: Store
+    limits: CoreLimits
+    settings: Settings
+    alice: HttpUser
+    bob: HttpUser
+
+    def client(self, user: HttpUser | None = None, **kwargs: Any) -> httpx.Client:
+        headers = {"Authorization": user.basic} if user else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=10, **kwargs)
+
+
+def add_user(store: Store, username: str, password: str) -> HttpUser:
+    token = generate_token()
+    password_hash = hash_password(password)
+
+    def create(txn: WriteTxn) -> tuple[str, str]:
+        user = txn.create_user(username, password_hash, f"{username}@example.com")
+        txn.create_token(user.id, token_hash(token), "tests")
+        return user.id, txn.accounts_for_user(user.id)[0].id
+
+    (user_id, account_id), _ = store.write_sync("", create)
+    return HttpUser(username, password, user_id, account_id, token)
+
+
+def serve_in_thread(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
+    config = uvicorn.Config(
+        app,
+        loop="uvloop",
+        http="httptools",
+        ws="none",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    return server, thread
+
+
+MakeServer = Callable[..., LiveServer]
+
+
+CORE = "urn:ietf:params:jmap:core"
+
+
+def echo_request(**arguments: Any) -> dict[str, Any]:
+    return {"using": [CORE], "methodCalls": [["Core/echo", arguments, "c0"]]}
