@@ -463,3 +463,56 @@ def test_engine_answers_every_call_in_order(
             assert answer[0] == name == "Core/echo"
             # Echo returns its arguments with every reference resolved to its plain name.
             assert set(answer[1]) == {key.lstrip("#") for key in args}
+
+
+# --- writers are serialised per account, readers are not ---------------------------------------
+
+
+class Interleaving:
+    """Methods that yield to the event loop mid-call and record when they enter and leave."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def registry(self) -> Registry:
+        registry = Registry()
+        registry.add_capability(Capability(uri=TEST))
+        registry.add_method(MethodSpec("Foo/set", TEST, self.handler, writes=True))
+        registry.add_method(MethodSpec("Foo/get", TEST, self.handler))
+        return registry
+
+    async def handler(self, ctx: RequestContext, args: JsonObject) -> list[MethodResponse]:
+        self.events.append(f"enter {args['tag']}")
+        for _ in range(5):
+            await asyncio.sleep(0)
+        self.events.append(f"leave {args['tag']}")
+        return [("Foo/x", {})]
+
+
+async def run_concurrently(make_ctx: MakeContext, calls: list[tuple[str, str, str]]) -> list[str]:
+    """Run one single-call request per (method, accountId, tag), all at once."""
+    methods = Interleaving()
+    registry = methods.registry()
+    requests = [
+        request_from_object(
+            {"using": [TEST], "methodCalls": [[name, {"accountId": account, "tag": tag}, "c"]]},
+            CoreLimits(),
+        )
+        for name, account, tag in calls
+    ]
+    await asyncio.gather(*(engine.process(make_ctx(registry), r) for r in requests))
+    return methods.events
+
+
+async def test_writers_on_one_account_do_not_interleave(make_ctx: MakeContext) -> None:
+    events = await run_concurrently(make_ctx, [("Foo/set", "A", "1"), ("Foo/set", "A", "2")])
+    assert events == ["enter 1", "leave 1", "enter 2", "leave 2"]
+
+
+async def test_writers_on_different_accounts_and_readers_run_concurrently(
+    make_ctx: MakeContext,
+) -> None:
+    events = await run_concurrently(make_ctx, [("Foo/set", "A", "1"), ("Foo/set", "B", "2")])
+    assert events[:2] == ["enter 1", "enter 2"]
+    events = await run_concurrently(make_ctx, [("Foo/set", "A", "1"), ("Foo/get", "A", "2")])
+    assert events[:2] == ["enter 1", "enter 2"]
