@@ -85,6 +85,9 @@ def _read_password(from_stdin: bool) -> tuple[str, bool]:
     """(password, generated): the first line of stdin, or a new generated password."""
     if not from_stdin:
         return generate_password(), True
+    if sys.stdin.isatty():
+        typed: str = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        return typed, False
     line = sys.stdin.readline()
     password = line.rstrip("\r\n")
     if not password:

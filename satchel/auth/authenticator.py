@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import os
 from collections.abc import Callable
 
@@ -28,6 +29,8 @@ from satchel.store.base import ReadTxn, Store, User, WriteTxn
 __all__ = ["Authenticator", "www_authenticate"]
 
 VerifyFn = Callable[[str, str], bool]
+
+_log = logging.getLogger(__name__)
 
 
 class Authenticator:
@@ -81,9 +84,14 @@ class Authenticator:
                 return user
             self._cache.discard(key)  # the password changed or the user was replaced
 
-        stored = user.password_hash if user is not None else dummy_hash()
+        stored = user.password_hash if user is not None else None
+
+        def verify() -> bool:
+            # An unknown user is verified against a dummy hash, so it takes just as long.
+            return self._verify(stored if stored is not None else dummy_hash(), password)
+
         async with self._hashing:
-            ok = await asyncio.to_thread(self._verify, stored, password)
+            ok = await asyncio.to_thread(verify)
         if user is None or not ok:
             return None
         if needs_rehash(user.password_hash):
@@ -92,12 +100,17 @@ class Authenticator:
         return user
 
     async def _upgrade_hash(self, user: User, password: str) -> User:
-        """Re-hash a password stored with older parameters, now that we know it."""
+        """Re-hash a password stored with older parameters, now that we know it. Best effort:
+        if the write fails the login still succeeds, and the next login tries again."""
         async with self._hashing:
             new_hash = await asyncio.to_thread(hash_password, password)
 
         def store_hash(txn: WriteTxn) -> None:
             txn.set_password(user.id, new_hash)
 
-        await self.store.write("", store_hash)
+        try:
+            await self.store.write("", store_hash)
+        except Exception:
+            _log.warning("could not upgrade the password hash of user %s", user.id, exc_info=True)
+            return user
         return dataclasses.replace(user, password_hash=new_hash)

@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -155,3 +156,14 @@ def test_help_and_module_entry_point(run_cli: RunCli) -> None:
     assert result.returncode == 0
     for command in ["serve", "user", "token", "doctor"]:
         assert command in result.stdout
+
+
+def test_data_dir_from_satchel_data(
+    run_cli: RunCli, data_dir: Path, environ: dict[str, str]
+) -> None:
+    argv = [sys.executable, "-m", "satchel", "user", "add", "bob", "--json"]
+    env = {**environ, "SATCHEL_DATA": str(data_dir)}
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    listed = run_cli("user", "list", "--json")
+    assert [u["username"] for u in json.loads(listed.stdout)] == ["bob"]
