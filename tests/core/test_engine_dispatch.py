@@ -444,7 +444,9 @@ calls = st.lists(
 )
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60, deadline=None
+)
 @given(calls=calls)
 def test_engine_answers_every_call_in_order(
     make_ctx: MakeContext, calls: list[tuple[str, dict[str, Any]]]
