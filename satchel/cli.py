@@ -22,7 +22,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from satchel.auth.passwords import generate_password, hash_password
-from satchel.auth.tokens import generate_token, token_hash
+from satchel.auth.tokens import TOKEN_PREFIX, generate_token, token_hash
 from satchel.auth.usernames import username_problem
 from satchel.config import Settings, load_settings, resolve_data_dir
 from satchel.store import open_store
@@ -232,7 +232,7 @@ def user_delete(name: str, yes: bool, data: str | None) -> None:
 
 @cli.group()
 def token() -> None:
-    """Create Bearer tokens."""
+    """Create, list and revoke Bearer tokens."""
 
 
 @token.command("create")
@@ -260,6 +260,67 @@ def token_create(name: str, label: str | None, as_json: bool, data: str | None) 
             "and cannot show it again.",
             err=True,
         )
+
+
+TOKEN_ID_LENGTH = 12
+
+
+@token.command("list")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@data_option
+def token_list(name: str, as_json: bool, data: str | None) -> None:
+    """List user NAME's tokens (by id and label; the tokens themselves are not stored)."""
+    with _store(_settings(data)) as store:
+        found = _existing_user(store, name)
+        tokens = store.read_sync(lambda txn: txn.tokens_for_user(found.id))
+    rows = [
+        {
+            "id": t.token_hash[:TOKEN_ID_LENGTH],
+            "label": t.name,
+            "created": datetime.fromtimestamp(t.created_at, UTC).isoformat(timespec="seconds"),
+        }
+        for t in tokens
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        click.echo(f"{name} has no tokens. Create one with `satchel token create {name}`.")
+        return
+    table = Table("id", "label", "created", box=None, pad_edge=False)
+    for row in rows:
+        table.add_row(row["id"], row["label"], row["created"])
+    _console().print(table)
+
+
+@token.command("revoke")
+@click.argument("name")
+@click.argument("token_id", metavar="ID_OR_TOKEN")
+@data_option
+def token_revoke(name: str, token_id: str, data: str | None) -> None:
+    """Revoke one of user NAME's tokens, given its id from `token list` or the token itself."""
+    with _store(_settings(data)) as store:
+        found = _existing_user(store, name)
+
+        def revoke(txn: WriteTxn) -> None:
+            hashes = [t.token_hash for t in txn.tokens_for_user(found.id)]
+            if token_id.startswith(TOKEN_PREFIX):
+                matches = [h for h in hashes if h == token_hash(token_id)]
+            elif len(token_id) >= 6:
+                matches = [h for h in hashes if h.startswith(token_id.lower())]
+            else:
+                raise CliError("give the token id shown by `satchel token list` (12 characters)")
+            if not matches:
+                raise CliError(
+                    f"{name} has no token {token_id!r} (see `satchel token list {name}`)"
+                )
+            if len(matches) > 1:
+                raise CliError(f"{token_id!r} matches several tokens; give the full id")
+            txn.delete_token(matches[0])
+
+        store.write_sync("", revoke)
+    click.echo(f"Revoked the token of {name}.")
 
 
 # --- serve ------------------------------------------------------------------------------------

@@ -167,3 +167,24 @@ def test_data_dir_from_satchel_data(
     assert result.returncode == 0, result.stderr
     listed = run_cli("user", "list", "--json")
     assert [u["username"] for u in json.loads(listed.stdout)] == ["bob"]
+
+
+async def test_token_list_and_revoke(run_cli: RunCli, data_dir: Path) -> None:
+    run_cli("user", "add", "bob")
+    first = json.loads(run_cli("token", "create", "bob", "--label", "phone", "--json").stdout)
+    second = json.loads(run_cli("token", "create", "bob", "--label", "laptop", "--json").stdout)
+    listed = json.loads(run_cli("token", "list", "bob", "--json").stdout)
+    assert sorted(t["label"] for t in listed) == ["laptop", "phone"]
+    assert all(first["token"] not in json.dumps(t) for t in listed)  # only ids, never secrets
+
+    phone = next(t["id"] for t in listed if t["label"] == "phone")
+    assert run_cli("token", "revoke", "bob", phone).returncode == 0
+    assert await login(data_dir, f"Bearer {first['token']}") is None
+    assert await login(data_dir, f"Bearer {second['token']}") is not None
+
+    assert run_cli("token", "revoke", "bob", second["token"]).returncode == 0
+    assert await login(data_dir, f"Bearer {second['token']}") is None
+    assert json.loads(run_cli("token", "list", "bob", "--json").stdout) == []
+
+    unknown = run_cli("token", "revoke", "bob", phone)
+    assert unknown.returncode == 1 and "no token" in one_error_line(unknown.stderr)
