@@ -28,6 +28,7 @@ _TMP_PREFIX = ".tmp-"
 # A file touched (written or re-put) this recently is never collected: an upload may be between
 # writing its bytes and adding its row.
 DEFAULT_GC_GRACE_SECONDS = 300.0
+STALE_TEMP_SECONDS = 24 * 3600.0
 
 
 def is_blob_id(blob_id: object) -> bool:
@@ -54,6 +55,16 @@ class FsBlobFiles:
         self.root = root
         self._tmp = root / "tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temp_files()
+
+    def _remove_stale_temp_files(self) -> None:
+        """Streams cut short by a crash leave files in `tmp/`; none of them is a day old while
+        its upload is still running, so older ones can go."""
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        for entry in self._tmp.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if entry.name.startswith(_TMP_PREFIX) and entry.stat().st_mtime < cutoff:
+                    entry.unlink()
 
     # --- paths --------------------------------------------------------------------------------
     def _file(self, blob_id: str) -> Path | None:

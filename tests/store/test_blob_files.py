@@ -124,3 +124,16 @@ def test_put_again_refreshes_the_age(files: FsBlobFiles) -> None:
     files.put(b"old upload")
     age = files.age(blob_id)
     assert age is not None and age < 60
+
+
+def test_stale_temporary_files_are_removed_at_open(tmp_path: Path) -> None:
+    import os
+
+    FsBlobFiles(tmp_path / "blobs")
+    stale = tmp_path / "blobs" / "tmp" / ".tmp-crashed"
+    fresh = tmp_path / "blobs" / "tmp" / ".tmp-running"
+    stale.write_bytes(b"half an upload")
+    fresh.write_bytes(b"an upload in progress")
+    os.utime(stale, (1_000_000, 1_000_000))
+    FsBlobFiles(tmp_path / "blobs")
+    assert not stale.exists() and fresh.exists()
