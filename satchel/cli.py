@@ -139,7 +139,7 @@ def user() -> None:
 @click.option("--json", "as_json", is_flag=True, help='Print {"username": ..., "password": ...}.')
 @data_option
 def user_add(name: str, password_stdin: bool, as_json: bool, data: str | None) -> None:
-    """Add user NAME; the password is generated and printed unless given on stdin."""
+    """Add user NAME (password generated and printed, or read with --password-stdin)."""
     _valid_name(name)
     password, generated = _read_password(password_stdin)
     settings = _settings(data)
@@ -189,7 +189,7 @@ def user_list(as_json: bool, data: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help='Print {"username": ..., "password": ...}.')
 @data_option
 def user_passwd(name: str, password_stdin: bool, as_json: bool, data: str | None) -> None:
-    """Set a new password for user NAME (generated and printed unless given on stdin)."""
+    """Set a new password for user NAME (generated, or read with --password-stdin)."""
     password, generated = _read_password(password_stdin)
     settings = _settings(data)
     password_hash = hash_password(password)
@@ -215,7 +215,7 @@ def user_passwd(name: str, password_stdin: bool, as_json: bool, data: str | None
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @data_option
 def user_delete(name: str, yes: bool, data: str | None) -> None:
-    """Delete user NAME with its tokens, account and all the account's data."""
+    """Delete user NAME with its tokens and all its data."""
     with _store(_settings(data)) as store:
         found = _existing_user(store, name)
         if not yes:
@@ -243,7 +243,7 @@ def token() -> None:
 def token_create(name: str, label: str | None, as_json: bool, data: str | None) -> None:
     """Create a Bearer token for user NAME and print it (it is shown only once)."""
     secret = generate_token()
-    label = label or f"created {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    label = label or ""
     with _store(_settings(data)) as store:
         found = _existing_user(store, name)
 
@@ -256,8 +256,8 @@ def token_create(name: str, label: str | None, as_json: bool, data: str | None) 
     else:
         click.echo(secret)
         click.echo(
-            f"Bearer token for {name} ({label}). Save it now: Satchel keeps only a hash of it "
-            "and cannot show it again.",
+            f"Bearer token for {name}{f' ({label})' if label else ''}. Save it now: Satchel "
+            "keeps only a hash of it and cannot show it again.",
             err=True,
         )
 
