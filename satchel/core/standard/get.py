@@ -45,9 +45,7 @@ async def get(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[
 
     def read(txn: ReadTxn) -> tuple[int, list[JsonObject]]:
         state = txn.type_state(account.id, datatype.name).high
-        records = txn.get_records(
-            account.id, datatype.name, None if requested is None else lookup
-        )
+        records = txn.get_records(account.id, datatype.name, None if requested is None else lookup)
         if requested is None and len(records) > limit:
             raise MethodError(
                 "requestTooLarge", f"more than {limit} records; ask for ids (maxObjectsInGet)"
