@@ -1,27 +1,19 @@
-"""Fixtures for the engine tests: a real SQLite store in a temporary directory, a user with a
-personal account in it, and a way to build the RequestContext the transports would build."""
+"""Fixtures for the engine tests: a user with a personal account in the suite's real `store`
+(every backend, see tests/conftest.py) and a way to build the RequestContext the transports
+would build."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from satchel.core.context import RequestContext
 from satchel.core.limits import CoreLimits
 from satchel.core.registry import Registry
-from satchel.store import open_store
 from satchel.store.base import Account, Store, User
 
 MakeContext = Callable[..., RequestContext]
-
-
-@pytest.fixture
-def engine_store(tmp_path: Path) -> Iterator[Store]:
-    store = open_store(tmp_path / "data")
-    yield store
-    store.close_sync()
 
 
 def add_user(store: Store, username: str) -> tuple[User, Account]:
@@ -32,12 +24,12 @@ def add_user(store: Store, username: str) -> tuple[User, Account]:
 
 
 @pytest.fixture
-def alice(engine_store: Store) -> tuple[User, Account]:
-    return add_user(engine_store, "alice@example.com")
+def alice(store: Store) -> tuple[User, Account]:
+    return add_user(store, "alice@example.com")
 
 
 @pytest.fixture
-def make_ctx(engine_store: Store, alice: tuple[User, Account]) -> MakeContext:
+def make_ctx(store: Store, alice: tuple[User, Account]) -> MakeContext:
     """RequestContext for alice, seeing her own account plus any `extra_accounts`."""
 
     def make(
@@ -50,7 +42,7 @@ def make_ctx(engine_store: Store, alice: tuple[User, Account]) -> MakeContext:
         return RequestContext(
             user=user,
             accounts={a.id: a for a in accounts},
-            store=engine_store,
+            store=store,
             registry=registry,
             limits=limits or CoreLimits(),
         )

@@ -38,10 +38,10 @@ def upload(store: Store, account: Account, data: bytes, expires_in: float = 3600
 
 
 @pytest.fixture
-def bob(engine_store: Store) -> Account:
+def bob(store: Store) -> Account:
     """Bob's account, shared with alice (writable unless a test makes it read-only)."""
-    user, _ = engine_store.write_sync("", lambda txn: txn.create_user("bob@example.com", "x", None))
-    account = engine_store.read_sync(lambda txn: txn.accounts_for_user(user.id))[0]
+    user, _ = store.write_sync("", lambda txn: txn.create_user("bob@example.com", "x", None))
+    account = store.read_sync(lambda txn: txn.accounts_for_user(user.id))[0]
     return dataclasses.replace(account, is_personal=False)
 
 
@@ -56,11 +56,11 @@ async def blob_copy(ctx: RequestContext, args: dict[str, Any]) -> list[Any]:
 
 
 async def test_copies_blobs_into_the_target_account(
-    engine_store: Store, alice: tuple[User, Account], bob: Account, make_ctx: MakeContext
+    store: Store, alice: tuple[User, Account], bob: Account, make_ctx: MakeContext
 ) -> None:
     _, mine = alice
-    blob_id = upload(engine_store, mine, b"hello, bob")
-    assert engine_store.read_sync(lambda txn: txn.blob_info(bob.id, blob_id)) is None
+    blob_id = upload(store, mine, b"hello, bob")
+    assert store.read_sync(lambda txn: txn.blob_info(bob.id, blob_id)) is None
 
     ctx = make_ctx(core_registry(), [bob])
     name, args = await blob_copy(
@@ -73,23 +73,23 @@ async def test_copies_blobs_into_the_target_account(
         "copied": {blob_id: blob_id},
         "notCopied": None,
     }
-    info = engine_store.read_sync(lambda txn: txn.blob_info(bob.id, blob_id))
+    info = store.read_sync(lambda txn: txn.blob_info(bob.id, blob_id))
     assert info is not None
     assert (info.size, info.type) == (len(b"hello, bob"), "text/plain")
     # Unreferenced in its new account, the copy expires like an upload would.
     assert info.expires_at is not None and info.expires_at > time.time()
-    assert engine_store.blobs.open(blob_id) == b"hello, bob"
+    assert store.blobs.open(blob_id) == b"hello, bob"
 
 
 async def test_unknown_blobs_are_not_copied_and_the_others_are(
-    engine_store: Store, alice: tuple[User, Account], bob: Account, make_ctx: MakeContext
+    store: Store, alice: tuple[User, Account], bob: Account, make_ctx: MakeContext
 ) -> None:
     _, mine = alice
-    good = upload(engine_store, mine, b"good")
-    bobs_own = upload(engine_store, bob, b"only bob has this")
-    expired = upload(engine_store, mine, b"expired", expires_in=-10)
-    collected = upload(engine_store, mine, b"bytes already collected")
-    engine_store.blobs.delete(collected)
+    good = upload(store, mine, b"good")
+    bobs_own = upload(store, bob, b"only bob has this")
+    expired = upload(store, mine, b"expired", expires_in=-10)
+    collected = upload(store, mine, b"bytes already collected")
+    store.blobs.delete(collected)
     ctx = make_ctx(core_registry(), [bob])
     _, args = await blob_copy(
         ctx,
@@ -103,7 +103,7 @@ async def test_unknown_blobs_are_not_copied_and_the_others_are(
     assert set(args["notCopied"]) == {"Gnope", bobs_own, expired, collected}
     # RFC 8620 section 6.3: a blob that cannot be found is a `notFound` SetError.
     assert {error["type"] for error in args["notCopied"].values()} == {"notFound"}
-    assert engine_store.read_sync(lambda txn: txn.blob_info(bob.id, collected)) is None
+    assert store.read_sync(lambda txn: txn.blob_info(bob.id, collected)) is None
 
 
 async def test_nothing_found_gives_null_copied(
@@ -121,10 +121,10 @@ async def test_nothing_found_gives_null_copied(
 
 
 async def test_accounts_must_be_visible_and_the_target_writable(
-    engine_store: Store, alice: tuple[User, Account], bob: Account, make_ctx: MakeContext
+    store: Store, alice: tuple[User, Account], bob: Account, make_ctx: MakeContext
 ) -> None:
     _, mine = alice
-    blob_id = upload(engine_store, mine, b"data")
+    blob_id = upload(store, mine, b"data")
     # Bob's account exists but is not visible to alice in this context.
     ctx = make_ctx(core_registry())
     for args, error in [
@@ -140,7 +140,7 @@ async def test_accounts_must_be_visible_and_the_target_writable(
         ctx, {"fromAccountId": mine.id, "accountId": bob.id, "blobIds": [blob_id]}
     )
     assert (name, answer["type"]) == ("error", "accountReadOnly")
-    assert engine_store.read_sync(lambda txn: txn.blob_info(bob.id, blob_id)) is None
+    assert store.read_sync(lambda txn: txn.blob_info(bob.id, blob_id)) is None
 
 
 @pytest.mark.parametrize(
