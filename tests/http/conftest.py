@@ -39,10 +39,11 @@ def make_server(tmp_path: Path) -> Iterator[MakeServer]:
         store = open_store(data)
         alice = add_user(store, "alice", "alice-secret-password")
         bob = add_user(store, "bob", "bob-secret-password")
+        registry = build_registry(limits)
         services = Services(
             settings=settings,
             store=store,
-            registry=build_registry(limits),
+            registry=registry,
             limits=limits,
             authenticator=Authenticator(store, settings),
         )
@@ -56,6 +57,7 @@ def make_server(tmp_path: Path) -> Iterator[MakeServer]:
             port=port,
             store=store,
             limits=limits,
+            registry=registry,
             settings=settings,
             alice=alice,
             bob=bob,

@@ -17,6 +17,7 @@ from satchel.auth.passwords import hash_password
 from satchel.auth.tokens import generate_token, token_hash
 from satchel.config import Settings
 from satchel.core.limits import CoreLimits
+from satchel.core.registry import Registry
 from satchel.store.base import Store, WriteTxn
 
 
@@ -47,6 +48,7 @@ class LiveServer:
     port: int
     store: Store
     limits: CoreLimits
+    registry: Registry
     settings: Settings
     alice: HttpUser
     bob: HttpUser

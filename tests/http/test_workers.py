@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -86,16 +87,8 @@ def serving_pid(parent: int, server_port: int, response: httpx.Response) -> int 
     return None
 
 
-@pytest.fixture
-def workers_server(
-    tmp_path: Path,
-) -> Iterator[tuple[str, int, subprocess.Popen[bytes], list[HttpUser]]]:
-    data = tmp_path / "data"
-    store = open_store(data)
-    users = [add_user(store, name, f"{name}-password") for name in ("alice", "bob", "carol")]
-    store.close_sync()
-    (data / "satchel.toml").write_text('failed_login_delay = 0.0\nlog_level = "warning"\n')
-    port = free_port()
+def start_serve(data: Path, listen: str, url: str, workers: int) -> subprocess.Popen[bytes]:
+    """`python -m satchel serve` on `data`; returns once `url` answers."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -105,36 +98,85 @@ def workers_server(
             "--data",
             str(data),
             "--listen",
-            f"127.0.0.1:{port}",
+            listen,
             "--workers",
-            "2",
+            str(workers),
         ],
         env=clean_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
             if httpx.get(f"{url}/.well-known/jmap", timeout=1).status_code == 401:
-                break
+                return process
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError("server did not start: " + process.communicate()[1].decode())
         time.sleep(0.1)
-    yield url, port, process, users
+
+
+def stop_serve(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: a graceful shutdown without a traceback. One uvicorn process re-raises the
+    signal once it has shut down (so it ends "killed by SIGTERM"); a supervisor exits 0."""
     process.terminate()
     _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 0, stderr.decode()
+    assert process.returncode in (0, -signal.SIGTERM), stderr.decode()
     assert b"Traceback" not in stderr, stderr.decode()
 
 
-def test_two_workers_share_blobs(
-    workers_server: tuple[str, int, subprocess.Popen[bytes], list[HttpUser]],
-) -> None:
+def prepare_data(data: Path, names: tuple[str, ...]) -> list[HttpUser]:
+    store = open_store(data)
+    users = [add_user(store, name, f"{name}-password") for name in names]
+    store.close_sync()
+    (data / "satchel.toml").write_text('failed_login_delay = 0.0\nlog_level = "warning"\n')
+    return users
+
+
+Served = tuple[str, int, subprocess.Popen[bytes], list[HttpUser]]
+
+
+@pytest.fixture
+def workers_server(tmp_path: Path) -> Iterator[Served]:
+    data = tmp_path / "data"
+    users = prepare_data(data, ("alice", "bob", "carol"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start_serve(data, f"127.0.0.1:{port}", url, workers=2)
+    yield url, port, process, users
+    stop_serve(process)
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback")
+def test_serve_on_ipv6_loopback(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    [alice] = prepare_data(data, ("alice",))
+    with socket.socket(socket.AF_INET6) as sock:
+        sock.bind(("::1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://[::1]:{port}"
+    process = start_serve(data, f"[::1]:{port}", url, workers=1)
+    try:
+        session = httpx.get(f"{url}/.well-known/jmap", headers={"Authorization": alice.basic})
+        assert session.status_code == 200
+        assert session.json()["apiUrl"] == f"{url}/jmap/api/"
+    finally:
+        stop_serve(process)
+
+
+def test_two_workers_share_blobs(workers_server: Served) -> None:
     url, port, process, users = workers_server
 
     # One connection per client; open clients until both worker processes have served one.
