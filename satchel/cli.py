@@ -382,7 +382,7 @@ def _welcome(settings: Settings, url: str, first_user: bool) -> None:
         )
     else:
         note = "There are no users yet: add one with `satchel user add NAME`."
-    console.print(Panel.fit(grid, title="Satchel", subtitle=None, border_style="green"))
+    console.print(Panel.fit(grid, title="Satchel", border_style="green"))
     console.print(note, soft_wrap=True)
 
 
