@@ -101,6 +101,29 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
         return
 
 
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """Take the database write lock, waiting for writers in other processes.
+
+    The writer connection has no busy timeout: SQLite's busy handler sleeps in growing steps
+    (up to 100 ms), so under contention one process could starve for hundreds of milliseconds
+    while another keeps winning. Polling briefly here keeps waits short and fair enough. Once
+    BEGIN IMMEDIATE succeeds, WAL mode lets nothing else block this transaction.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.0002
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.002)
+
+
 def _json_list(values: Sequence[str]) -> bytes:
     return orjson.dumps(list(values))
 
@@ -470,6 +493,7 @@ class SqliteStore:
         self._connections_lock = threading.Lock()
         self._local = threading.local()
         self._writer_conn = _connect(db_path)
+        self._writer_conn.execute("PRAGMA busy_timeout = 0")  # see _begin_immediate
         self._connections.append(self._writer_conn)
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="satchel-db-writer")
         self._readers = ThreadPoolExecutor(
@@ -512,7 +536,7 @@ class SqliteStore:
 
     def _run_write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
         conn = self._writer_conn
-        conn.execute("BEGIN IMMEDIATE")
+        _begin_immediate(conn)
         try:
             txn = SqliteWrite(conn, account_id, self.blobs)
             result = fn(txn)
