@@ -76,6 +76,16 @@ def test_first_user_is_created_printed_and_can_log_in(
         assert session.status_code == 200
         assert session.json()["username"] == "admin"
         assert wait_until_serving(url.group(1), ("admin", "wrong")).status_code == 401
+
+        # A token created by another process while the server runs works at once (Bearer).
+        argv = [sys.executable, "-m", "satchel", "token", "create", "admin", "--data"]
+        created = subprocess.run(
+            [*argv, str(data_dir)], capture_output=True, text=True, env=environ, timeout=60
+        )
+        assert created.returncode == 0, created.stderr
+        bearer = {"Authorization": f"Bearer {created.stdout.strip()}"}
+        by_token = httpx.get(url.group(1), headers=bearer, timeout=5)
+        assert by_token.status_code == 200 and by_token.json()["username"] == "admin"
     finally:
         stop(proc)
 
