@@ -197,12 +197,18 @@ class ReadTxn(Protocol):
 
     def type_state(self, account_id: str, type_name: str) -> TypeState: ...
 
-    def account_modseq(self, account_id: str) -> int: ...
+    def account_modseq(self, account_id: str) -> int:
+        """The account's modseq (0 before its first change); AccountNotFound if unknown."""
+        ...
 
     def changes_since(
         self, account_id: str, type_name: str, since_modseq: int, max_changes: int | None
     ) -> Changes:
-        """Changes since `since_modseq` (callers first check it against `type_state().low`)."""
+        """Changes since `since_modseq`, classified and cut at `max_changes` as `Changes` says.
+
+        Raises CannotCalculateChanges when `since_modseq` is below the type's low modseq or above
+        its high modseq, or when the first modseq after it alone holds more than `max_changes`
+        ids (RFC 8620 section 5.2)."""
         ...
 
     # --- blobs --------------------------------------------------------------------------------
@@ -244,14 +250,19 @@ class WriteTxn(ReadTxn, Protocol):
         """A fresh server-assigned object id, unique within the account."""
         ...
 
-    def create_record(self, type_name: str, record_id: str, data: JsonObject) -> None: ...
+    def create_record(self, type_name: str, record_id: str, data: JsonObject) -> None:
+        """Create a record at this transaction's modseq. RecordExists if the id was ever used
+        in this (account, type), even by a destroyed record: ids are never reused."""
+        ...
 
     def update_record(self, type_name: str, record_id: str, data: JsonObject) -> None:
-        """Replace a live record's data and mark it updated at this transaction's modseq."""
+        """Replace a live record's data and mark it updated at this transaction's modseq.
+        Identical data is a no-op (no state change). RecordNotFound if it is not live."""
         ...
 
     def destroy_record(self, type_name: str, record_id: str) -> None:
-        """Destroy a live record, leaving a tombstone for /changes."""
+        """Destroy a live record, leaving a tombstone for /changes. RecordNotFound if it is
+        not live."""
         ...
 
     def touch_type(self, type_name: str) -> None:
@@ -265,7 +276,9 @@ class WriteTxn(ReadTxn, Protocol):
         ...
 
     def ref_blob(self, blob_id: str, delta: int) -> None:
-        """Change this account's reference count of a blob (records pointing at it)."""
+        """Change this account's reference count of a blob (records pointing at it).
+        BlobNotFound if the account has no row for it; ValueError below zero. When the count
+        drops to zero a non-expiring row starts expiring now, so `expire_blobs` collects it."""
         ...
 
     def expire_blobs(self, now: float) -> list[str]:
@@ -275,16 +288,22 @@ class WriteTxn(ReadTxn, Protocol):
 
     # --- users, accounts, tokens ----------------------------------------------------------------
     def create_user(self, username: str, password_hash: str, email: str | None) -> User:
-        """Create a user and its personal account (same id space as accounts)."""
+        """Create a user and its personal account named after it (distinct ids from the same
+        generator). Usernames are unique ignoring ASCII case: UserExists otherwise."""
         ...
 
-    def set_password(self, user_id: str, password_hash: str) -> None: ...
+    def set_password(self, user_id: str, password_hash: str) -> None:
+        """UserNotFound if there is no such user."""
+        ...
 
     def delete_user(self, user_id: str) -> None:
-        """Delete a user, its tokens and its personal account with all the account's data."""
+        """Delete a user, its tokens and its personal account with all the account's data
+        (records, states, blob rows; files go at the next `sweep_blob_files`)."""
         ...
 
-    def create_token(self, user_id: str, token_hash: str, name: str) -> None: ...
+    def create_token(self, user_id: str, token_hash: str, name: str) -> None:
+        """UserNotFound if there is no such user."""
+        ...
 
     def delete_token(self, token_hash: str) -> bool:
         """Revoke a token; False if there was none with this hash."""

@@ -495,7 +495,10 @@ class SqliteStore:
         self._writer_conn = _connect(db_path)
         self._writer_conn.execute("PRAGMA busy_timeout = 0")  # see _begin_immediate
         self._connections.append(self._writer_conn)
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="satchel-db-writer")
+        self._writer_thread: threading.Thread | None = None
+        self._writer = ThreadPoolExecutor(
+            1, thread_name_prefix="satchel-db-writer", initializer=self._mark_writer
+        )
         self._readers = ThreadPoolExecutor(
             readers, thread_name_prefix="satchel-db-reader", initializer=self._open_reader
         )
@@ -514,6 +517,9 @@ class SqliteStore:
         finally:
             conn.close()
         return cls(db_path, blobs, readers)
+
+    def _mark_writer(self) -> None:
+        self._writer_thread = threading.current_thread()
 
     def _open_reader(self) -> None:
         conn = _connect(self.db_path)
@@ -557,6 +563,9 @@ class SqliteStore:
         return self._readers.submit(self._run_read, fn).result()
 
     def write_sync(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
+        if threading.current_thread() is self._writer_thread:
+            # Waiting here for the one writer thread, from that thread, would hang forever.
+            raise RuntimeError("write_sync called inside a write transaction")
         return self._writer.submit(self._run_write, account_id, fn).result()
 
     # --- closing --------------------------------------------------------------------------------

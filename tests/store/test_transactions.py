@@ -261,3 +261,13 @@ def test_concurrent_async_writers_get_distinct_modseqs(store: Store, account_id:
         thread.join()
     assert sorted(commits) == list(range(1, 41))
     assert len(live_ids(store, account_id, "Foo")) == 40
+
+
+def test_a_nested_write_fails_instead_of_hanging(store: Store, account_id: str) -> None:
+    def outer(txn: WriteTxn) -> None:
+        txn.create_record("Foo", "outer", {})
+        store.write_sync(account_id, lambda inner: inner.create_record("Foo", "inner", {}))
+
+    with pytest.raises(RuntimeError):
+        store.write_sync(account_id, outer)
+    assert live_ids(store, account_id, "Foo") == []
