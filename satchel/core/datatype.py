@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 if TYPE_CHECKING:
-    from satchel.store.base import ReadTxn, Record, WriteTxn
+    from satchel.store.base import Changes, ReadTxn, Record, WriteTxn
 
 JsonObject = dict[str, Any]
 
@@ -294,6 +294,17 @@ class QueryScope:
     arguments: JsonObject  # validated extra /query arguments
 
 
+@dataclass(frozen=True, slots=True)
+class GetScope:
+    """What `on_get` may see: the transaction, the validated extra /get arguments and the
+    properties asked for (None: all of them; computing only those is an optimisation)."""
+
+    txn: ReadTxn
+    account_id: str
+    arguments: JsonObject
+    properties: frozenset[str] | None
+
+
 # on_create(scope, obj) -> server-set values to add (reported in `created`); raise SetError to
 # refuse. `obj` holds every non-server-set property, validated and defaulted.
 OnCreate = Callable[[SetScope, JsonObject], "JsonObject | None"]
@@ -301,8 +312,13 @@ OnCreate = Callable[[SetScope, JsonObject], "JsonObject | None"]
 OnUpdate = Callable[[SetScope, str, JsonObject, JsonObject], "JsonObject | None"]
 # on_destroy(scope, record): raise SetError to refuse, or destroy dependants to cascade.
 OnDestroy = Callable[[SetScope, "Record"], None]
-# on_get(txn, account_id, objects): add computed properties to full objects in place.
-OnGet = Callable[["ReadTxn", str, list[JsonObject]], None]
+# on_get(scope, objects): fill computed (server-set) properties of full objects in place. It also
+# runs before /query filters and sorts, and on the current object before a /set update compares
+# server-set properties sent back by the client.
+OnGet = Callable[[GetScope, list[JsonObject]], None]
+# on_changes(txn, account_id, since_modseq, changes) -> extra /changes response arguments
+# (e.g. Mailbox's updatedProperties, RFC 8621 section 2.2).
+OnChanges = Callable[["ReadTxn", str, int, "Changes"], JsonObject]
 # query(scope, filter, sort) -> every matching id, sorted: replaces the generic in-memory query.
 CustomQuery = Callable[[QueryScope, "FilterNode | None", list[Comparator]], list[str]]
 
@@ -315,6 +331,7 @@ class Hooks:
     on_update: OnUpdate | None = None
     on_destroy: OnDestroy | None = None
     on_get: OnGet | None = None
+    on_changes: OnChanges | None = None
     query: CustomQuery | None = None
 
 
@@ -337,6 +354,9 @@ class DataType:
     max_query_limit: int = 5000
     # RFC 8620 section 5.1: `ids: null` fetches all records "if this is supported".
     get_all: bool = True
+    # Property names /get accepts beyond the declared ones, computed by `on_get`
+    # (e.g. Email's "header:Subject:asText", RFC 8621 section 4.1.3).
+    dynamic_property: Callable[[str], bool] | None = None
 
     def __post_init__(self) -> None:
         if "id" in self.properties:

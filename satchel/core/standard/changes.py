@@ -27,17 +27,20 @@ async def changes(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> l
     if max_changes == 0:
         raise invalid_arguments("maxChanges must be greater than 0")
 
-    def read(txn: ReadTxn) -> Changes:
+    def read(txn: ReadTxn) -> tuple[Changes, JsonObject]:
         state = txn.type_state(account.id, datatype.name)
         since = since_modseq(since_state, state.low, state.high)
         if since == state.high:
-            return Changes([], [], [], since, False)
-        try:
-            return txn.changes_since(account.id, datatype.name, since, max_changes)
-        except CannotCalculateChanges as exc:  # e.g. one modseq alone exceeds maxChanges
-            raise MethodError("cannotCalculateChanges", str(exc) or None) from None
+            found = Changes([], [], [], since, False)
+        else:
+            try:
+                found = txn.changes_since(account.id, datatype.name, since, max_changes)
+            except CannotCalculateChanges as exc:  # e.g. one modseq alone exceeds maxChanges
+                raise MethodError("cannotCalculateChanges", str(exc) or None) from None
+        hook = datatype.hooks.on_changes
+        return found, (hook(txn, account.id, since, found) if hook is not None else {})
 
-    result = await ctx.store.read(read)
+    result, extra = await ctx.store.read(read)
     return [
         (
             f"{datatype.name}/changes",
@@ -49,6 +52,7 @@ async def changes(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> l
                 "created": result.created,
                 "updated": result.updated,
                 "destroyed": result.destroyed,
+                **extra,
             },
         )
     ]

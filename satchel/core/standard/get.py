@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from satchel.core.context import RequestContext
-from satchel.core.datatype import DataType
+from satchel.core.datatype import DataType, GetScope
 from satchel.core.errors import MethodError, invalid_arguments
 from satchel.core.registry import MethodResponse
 from satchel.core.standard.common import Args, full_object, method_account, resolve_id, resolver
@@ -28,7 +28,12 @@ async def get(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[
 
     properties = args.str_list("properties")
     if properties is not None:
-        unknown = [p for p in properties if p != "id" and p not in datatype.properties]
+        dynamic = datatype.dynamic_property
+        unknown = [
+            p
+            for p in properties
+            if p != "id" and p not in datatype.properties and not (dynamic and dynamic(p))
+        ]
         if unknown:
             raise invalid_arguments(f"unknown properties: {', '.join(unknown)}")
         wanted = ["id", *dict.fromkeys(p for p in properties if p != "id")]
@@ -52,7 +57,8 @@ async def get(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[
             )
         objects = [full_object(datatype, record) for record in records]
         if datatype.hooks.on_get is not None:
-            datatype.hooks.on_get(txn, account.id, objects)
+            asked = None if properties is None else frozenset(wanted)
+            datatype.hooks.on_get(GetScope(txn, account.id, args.extra, asked), objects)
         return state, objects
 
     state, objects = await ctx.store.read(read)

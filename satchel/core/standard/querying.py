@@ -15,6 +15,7 @@ from satchel.core.datatype import (
     FilterCondition,
     FilterNode,
     FilterOperator,
+    GetScope,
     Invalid,
     QueryScope,
     no_refs,
@@ -202,10 +203,19 @@ def run_query(
     """Every matching id, sorted: the type's own query if it has one, else in memory."""
     if datatype.hooks.query is not None:
         return datatype.hooks.query(scope, node, sort)
+    return generic_query(datatype, scope, node, sort)
+
+
+def generic_query(
+    datatype: DataType, scope: QueryScope, node: FilterNode | None, sort: list[Comparator]
+) -> list[str]:
+    """The in-memory query over every record (with `on_get` properties): filter, then sort.
+    A custom query hook may call it and post-process (e.g. Mailbox's sortAsTree)."""
     records = scope.txn.get_records(scope.account_id, datatype.name, None)
     objects = [full_object(datatype, r) for r in records]
     if datatype.hooks.on_get is not None:
-        datatype.hooks.on_get(scope.txn, scope.account_id, objects)
+        get_scope = GetScope(scope.txn, scope.account_id, {}, None)
+        datatype.hooks.on_get(get_scope, objects)
     if node is not None:
         objects = [o for o in objects if matches(datatype, node, o)]
     return [o["id"] for o in sort_objects(datatype, objects, sort)]

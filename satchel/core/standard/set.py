@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from satchel.core.context import RequestContext
-from satchel.core.datatype import DataType, IdResolver, Invalid, SetScope, ids_in
+from satchel.core.datatype import DataType, GetScope, IdResolver, Invalid, SetScope, ids_in
 from satchel.core.errors import MethodError, SetError
 from satchel.core.patch import apply_patch, parse_patch
 from satchel.core.registry import MethodResponse
@@ -143,12 +143,14 @@ class SetWork:
         if not records:
             raise SetError("notFound", f"no {self.datatype.name} {record_id}")
         old = full_object(self.datatype, records[0])
+        shown = self._as_shown(old)
         props = self.datatype.properties
         entries = parse_patch(patch)
         unknown = {path[0] for path, _ in entries if path[0] != "id" and path[0] not in props}
         if unknown:
             raise _invalid("unknown properties", unknown)
-        patched = apply_patch(old, patch)
+        # The patch applies to the object as /get shows it (computed properties included).
+        patched = apply_patch(shown, patch)
         new = patched.obj
         resolve = self.resolve
         bad: list[str] = []
@@ -169,7 +171,7 @@ class SetWork:
                     continue
             # Server-set and immutable properties may be sent only with their current value.
             if prop.server_set or prop.immutable:
-                if new[name] != old[name]:
+                if new[name] != shown[name]:
                     bad.append(name)
                 continue
             try:
@@ -178,6 +180,9 @@ class SetWork:
                 bad.append(name)
         if bad:
             raise _invalid("invalid, server-set or immutable properties", bad)
+        for name, prop in props.items():  # computed values are never stored
+            if prop.server_set:
+                new[name] = old[name]
         self._check_refs(new, (n for n in patched.touched if n != "id"))
         changed: JsonObject = {}
         hook = self.datatype.hooks.on_update
@@ -187,6 +192,14 @@ class SetWork:
         if new != old:
             self.txn.update_record(self.datatype.name, record_id, stored_data(new))
         return changed or None
+
+    def _as_shown(self, obj: JsonObject) -> JsonObject:
+        hook = self.datatype.hooks.on_get
+        if hook is None:
+            return obj
+        shown = copy.deepcopy(obj)
+        hook(GetScope(self.txn, self.account_id, {}, None), [shown])
+        return shown
 
     # --- destroy ------------------------------------------------------------------------------
     def destroy(self, record_id: str) -> None:

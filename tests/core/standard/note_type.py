@@ -1,5 +1,5 @@
 """A small data type declared only for these tests: Note, exercising every kind of declaration
-(defaults, server-set, immutable, references, nested maps, filters, sorts and hooks)."""
+(defaults, server-set, computed, immutable, references, nested maps, filters, sorts, hooks)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from satchel.core.datatype import (
     Boolean,
     DataType,
     Filter,
+    GetScope,
     Hooks,
     Id,
     Int,
@@ -24,7 +25,7 @@ from satchel.core.datatype import (
     nullable,
 )
 from satchel.core.errors import SetError
-from satchel.store.base import Record
+from satchel.store.base import Changes, ReadTxn, Record
 
 NOTES = "urn:example:notes"
 CREATED_AT = "2024-01-01T00:00:00Z"
@@ -52,6 +53,22 @@ def _on_destroy(scope: SetScope, record: Record) -> None:
             scope.txn.destroy_record("Note", child.id)
 
 
+def _on_get(scope: GetScope, objects: list[dict[str, Any]]) -> None:
+    children: dict[str, int] = {}
+    for record in scope.txn.get_records(scope.account_id, "Note", None):
+        parent = record.data.get("parentId")
+        if parent is not None:
+            children[parent] = children.get(parent, 0) + 1
+    for obj in objects:
+        obj["childCount"] = children.get(obj["id"], 0)
+        if scope.properties is not None and "titleUpper" in scope.properties:
+            obj["titleUpper"] = obj["title"].upper()
+
+
+def _on_changes(txn: ReadTxn, account_id: str, since: int, changes: Changes) -> dict[str, Any]:
+    return {"changedCount": len(changes.created) + len(changes.updated)}
+
+
 def _text(obj: dict[str, Any], arg: str) -> bool:
     return arg.casefold() in (obj["title"] + " " + obj["body"]).casefold()
 
@@ -70,6 +87,7 @@ NOTE = DataType(
         "kind": Property(String, default="plain", immutable=True),
         "createdAt": Property(UTCDate, server_set=True),
         "revision": Property(UnsignedInt, server_set=True, default=0),
+        "childCount": Property(UnsignedInt, server_set=True, default=0),  # computed by on_get
         "due": Property(nullable(UTCDate), nullable=True),
     },
     filters={
@@ -86,7 +104,15 @@ NOTE = DataType(
         "done": Sort(),
         "kind": Sort(immutable=True),
         "createdAt": Sort(immutable=True),
+        "childCount": Sort(),
     },
-    hooks=Hooks(on_create=_on_create, on_update=_on_update, on_destroy=_on_destroy),
+    hooks=Hooks(
+        on_create=_on_create,
+        on_update=_on_update,
+        on_destroy=_on_destroy,
+        on_get=_on_get,
+        on_changes=_on_changes,
+    ),
+    dynamic_property=lambda name: name == "titleUpper",
     max_query_limit=50,
 )

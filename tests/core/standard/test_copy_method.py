@@ -17,7 +17,7 @@ async def test_copy_creates_in_target_with_overrides(jmap: Jmap) -> None:
     )
     assert result["fromAccountId"] == jmap.account_id and result["accountId"] == bob
     copy = result["created"]["k"]
-    assert copy == {"id": copy["id"], "createdAt": CREATED_AT, "revision": 0}
+    assert copy == {"id": copy["id"], "createdAt": CREATED_AT, "revision": 0, "childCount": 0}
     got = (await jmap.ok("Note/get", accountId=bob, ids=[copy["id"]]))["list"][0]
     assert (got["title"], got["body"], got["tags"]) == ("copied", "text", {"t": True})
     assert result["newState"] == await jmap.state(bob) != result["oldState"]

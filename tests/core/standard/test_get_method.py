@@ -6,7 +6,7 @@ from jmap_client import Jmap
 
 ALL_PROPERTIES = {
     "id", "title", "body", "done", "priority", "tags", "meta", "parentId", "kind",
-    "createdAt", "revision", "due",
+    "createdAt", "revision", "childCount", "due",
 }  # fmt: skip
 
 

@@ -20,6 +20,7 @@ async def test_create_returns_id_server_set_and_defaulted_properties(jmap: Jmap)
         "due": None,
         "createdAt": CREATED_AT,
         "revision": 0,
+        "childCount": 0,
     }
     assert result["updated"] is None and result["destroyed"] is None
     assert result["notCreated"] is None
