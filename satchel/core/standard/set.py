@@ -96,8 +96,12 @@ class SetWork:
         data: JsonObject = {}
         for name, value in obj.items():
             prop = props.get(name)
-            # The client MUST omit server-set properties, `id` included (section 5.3).
-            if prop is None or prop.server_set:
+            # The client MUST omit server-set properties, `id` included (section 5.3); a null
+            # one is taken as omitted, for clients that send every property.
+            server_set = name == "id" or (prop is not None and prop.server_set)
+            if server_set and value is None:
+                continue
+            if prop is None or server_set:
                 bad.append(name)
                 continue
             try:
@@ -121,15 +125,16 @@ class SetWork:
         self._check_refs(data, data.keys())
         server_values = self._hook_create(data)
         for name, prop in props.items():
-            if prop.server_set:
-                if name in server_values:
-                    value = server_values[name]
-                else:
-                    value = copy.deepcopy(prop.default) if prop.has_default() else None
-                data[name] = reported[name] = value
+            if name in server_values:
+                data[name] = reported[name] = server_values[name]
+            elif prop.server_set:
+                data[name] = copy.deepcopy(prop.default) if prop.has_default() else None
         record_id = self.txn.new_id()
         self.txn.create_record(self.datatype.name, record_id, data)
         self.created_now[creation_id] = record_id
+        # Section 5.3: `created` has every server-set property, as /get would show it.
+        shown = self._as_shown({"id": record_id, **data})
+        reported.update((n, shown[n]) for n, p in props.items() if p.server_set)
         return {"id": record_id, **reported}
 
     def _hook_create(self, data: JsonObject) -> JsonObject:

@@ -298,3 +298,19 @@ async def test_noop_set_keeps_state(jmap: Jmap) -> None:
     state = await jmap.state()
     result = await jmap.ok("Note/set")
     assert result["oldState"] == result["newState"] == state
+
+
+async def test_null_server_set_properties_on_create_are_taken_as_omitted(jmap: Jmap) -> None:
+    result = await jmap.ok("Note/set", create={"c": {"title": "t", "id": None, "revision": None}})
+    assert result["notCreated"] is None
+    assert result["created"]["c"]["revision"] == 0
+
+
+async def test_created_reports_computed_server_set_values(jmap: Jmap) -> None:
+    result = await jmap.ok(
+        "Note/set",
+        create={"p": {"title": "p"}, "k": {"title": "k", "parentId": "#p"}},
+    )
+    assert result["created"]["k"]["childCount"] == 0
+    got = await jmap.ok("Note/get", ids=[result["created"]["p"]["id"]], properties=["childCount"])
+    assert got["list"][0]["childCount"] == 1
