@@ -29,7 +29,7 @@ async def changes(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> l
 
     def read(txn: ReadTxn) -> tuple[Changes, JsonObject]:
         state = txn.type_state(account.id, datatype.name)
-        since = since_modseq(since_state, state.low, state.high)
+        since = since_modseq(since_state, state.low, state.high, datatype.name)
         if since == state.high:
             found = Changes([], [], [], since, False)
         else:
@@ -47,7 +47,7 @@ async def changes(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> l
             {
                 "accountId": account.id,
                 "oldState": since_state,
-                "newState": encode_state(result.new_modseq),
+                "newState": encode_state(result.new_modseq, datatype.name),
                 "hasMoreChanges": result.has_more,
                 "created": result.created,
                 "updated": result.updated,

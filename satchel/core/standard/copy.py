@@ -67,7 +67,7 @@ async def copy(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list
     # Phase 1: read the originals.
     def read(txn: ReadTxn) -> dict[str, JsonObject]:
         state = txn.type_state(from_account.id, datatype.name).high
-        check_if_in_state(if_from_in_state, state)  # section 5.4: ifFromInState
+        check_if_in_state(if_from_in_state, state, datatype.name)  # section 5.4: ifFromInState
         records = txn.get_records(from_account.id, datatype.name, sorted(set(source_ids.values())))
         return {r.id: full_object(datatype, r) for r in records}
 
@@ -77,7 +77,7 @@ async def copy(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list
     # Phase 2: write the copies, each on its own.
     def write(txn: WriteTxn) -> tuple[int, dict[str, JsonObject], dict[str, JsonObject]]:
         old = txn.type_state(account.id, datatype.name).high
-        check_if_in_state(if_in_state, old)  # section 5.4: ifInState
+        check_if_in_state(if_in_state, old, datatype.name)  # section 5.4: ifInState
         work = SetWork(datatype, txn, account.id, args.extra, request_created)
         created: dict[str, JsonObject] = {}
         not_created: dict[str, JsonObject] = {}
@@ -91,7 +91,7 @@ async def copy(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list
     (old, created, not_created), commit = await ctx.store.write(account.id, write)
     ctx.record_commit(commit)
     ctx.created_ids.update({cid: entry["id"] for cid, entry in created.items()})
-    old_state = encode_state(old)
+    old_state = encode_state(old, datatype.name)
     changed = datatype.name in commit.changed_types
     responses: list[MethodResponse] = [
         (
@@ -100,7 +100,7 @@ async def copy(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list
                 "fromAccountId": from_account.id,
                 "accountId": account.id,
                 "oldState": old_state,
-                "newState": encode_state(commit.modseq) if changed else old_state,
+                "newState": encode_state(commit.modseq, datatype.name) if changed else old_state,
                 "created": created or None,
                 "notCreated": not_created or None,
             },

@@ -69,7 +69,7 @@ async def get(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[
             f"{datatype.name}/get",
             {
                 "accountId": account.id,
-                "state": encode_state(state),
+                "state": encode_state(state, datatype.name),
                 "list": [{name: obj.get(name) for name in wanted} for obj in objects],
                 "notFound": not_found,
             },

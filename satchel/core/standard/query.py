@@ -76,7 +76,7 @@ async def query(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> lis
     start = window_start(ids, position, anchor, anchor_offset)
     response: JsonObject = {
         "accountId": account.id,
-        "queryState": encode_state(state),
+        "queryState": encode_state(state, datatype.name),
         "canCalculateChanges": "queryChanges" in datatype.methods,
         "position": start,
         "ids": ids[start : start + effective],

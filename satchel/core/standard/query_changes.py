@@ -46,7 +46,7 @@ async def query_changes(
 
     def read(txn: ReadTxn) -> tuple[int, Changes, list[str]]:
         state = txn.type_state(account.id, datatype.name)
-        since = since_modseq(since_state, state.low, state.high)
+        since = since_modseq(since_state, state.low, state.high, datatype.name)
         if since == state.high:
             found = Changes([], [], [], since, False)
         else:
@@ -72,7 +72,7 @@ async def query_changes(
     response: JsonObject = {
         "accountId": account.id,
         "oldQueryState": since_state,
-        "newQueryState": encode_state(high),
+        "newQueryState": encode_state(high, datatype.name),
         "removed": removed,
         "added": [{"id": i, "index": n} for n, i in added],
     }

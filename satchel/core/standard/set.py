@@ -254,7 +254,7 @@ def set_in_txn(
     order), updates, destroys."""
     txn, name = work.txn, work.datatype.name
     old = txn.type_state(work.account_id, name).high
-    check_if_in_state(if_in_state, old)  # RFC 8620 section 5.3: ifInState
+    check_if_in_state(if_in_state, old, name)  # RFC 8620 section 5.3: ifInState
     out = SetOutcome(old)
     for cid in creation_order(create):
         try:
@@ -312,12 +312,12 @@ async def run_set(
     out, commit = await ctx.store.write(account.id, write)
     ctx.record_commit(commit)
     ctx.created_ids.update(out.created_ids)
-    old_state = encode_state(out.old_state)
+    old_state = encode_state(out.old_state, datatype.name)
     changed = datatype.name in commit.changed_types
     return {
         "accountId": account.id,
         "oldState": old_state,
-        "newState": encode_state(commit.modseq) if changed else old_state,
+        "newState": encode_state(commit.modseq, datatype.name) if changed else old_state,
         "created": out.created or None,
         "updated": out.updated or None,
         "destroyed": out.destroyed or None,

@@ -64,9 +64,18 @@ async def test_max_changes_zero_or_negative_is_invalid_arguments(jmap: Jmap) -> 
 
 
 async def test_garbage_state_is_cannot_calculate_changes(jmap: Jmap) -> None:
-    for garbage in ("garbage", "", "12", encode_state(999)):
+    await jmap.create()
+    since_of_other_type = encode_state(0, "Mailbox")
+    for garbage in ("garbage", "", "12", encode_state(999, "Note"), since_of_other_type):
         error = await jmap.error("Note/changes", sinceState=garbage)
         assert error["type"] == "cannotCalculateChanges", garbage
+
+
+async def test_max_changes_below_one_transaction_is_cannot_calculate_changes(jmap: Jmap) -> None:
+    since = await jmap.state()
+    await jmap.ok("Note/set", create={f"c{i}": {"title": str(i)} for i in range(3)})
+    error = await jmap.error("Note/changes", sinceState=since, maxChanges=2)
+    assert error["type"] == "cannotCalculateChanges"
 
 
 async def test_missing_since_state_is_invalid_arguments(jmap: Jmap) -> None:
@@ -78,7 +87,7 @@ async def test_state_below_low_modseq_is_cannot_calculate_changes(jmap: Jmap) ->
     a = await jmap.create()
     await jmap.ok("Note/set", destroy=[a])
     current = (await jmap.ok("Note/get", ids=[]))["state"]
-    high = decode_state(current)
+    high = decode_state(current, "Note")
     assert high is not None
 
     def purge(txn: WriteTxn) -> int:

@@ -108,7 +108,7 @@ async def test_more_changes_than_max_changes_is_too_many_changes(jmap: Jmap) -> 
 
 
 async def test_garbage_or_future_query_state_is_cannot_calculate_changes(jmap: Jmap) -> None:
-    for state in ("garbage", encode_state(10_000)):
+    for state in ("garbage", encode_state(10_000, "Note"), encode_state(0, "Mailbox")):
         error = await jmap.error("Note/queryChanges", sinceQueryState=state)
         assert error["type"] == "cannotCalculateChanges"
 

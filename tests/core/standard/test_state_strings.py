@@ -52,3 +52,8 @@ def test_if_in_state_mismatch_and_garbage_are_state_mismatch() -> None:
         with pytest.raises(MethodError) as caught:
             check_if_in_state(state, 7)
         assert caught.value.type == "stateMismatch"
+
+
+def test_state_of_another_scope_is_garbage() -> None:
+    assert decode_state(encode_state(42, "Mailbox"), "Mailbox") == 42
+    assert decode_state(encode_state(42, "Mailbox"), "Email") is None
