@@ -44,7 +44,7 @@ async def query(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> lis
     args = Args(raw, _KNOWN, datatype.query_arguments)
     account = method_account(ctx, datatype, args.raw.get("accountId"))
     node = parse_filter(datatype, args.raw.get("filter"))
-    sort = parse_sort(datatype, args.raw.get("sort"))
+    sort = parse_sort(datatype, args.raw.get("sort"), ctx.limits.collation_algorithms)
     position = args.integer("position", 0)
     anchor_offset = args.integer("anchorOffset", 0)
     assert position is not None and anchor_offset is not None

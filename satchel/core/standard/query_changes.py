@@ -37,7 +37,7 @@ async def query_changes(
     args = Args(raw, _KNOWN, datatype.query_arguments)
     account = method_account(ctx, datatype, args.raw.get("accountId"))
     node = parse_filter(datatype, args.raw.get("filter"))
-    sort = parse_sort(datatype, args.raw.get("sort"))
+    sort = parse_sort(datatype, args.raw.get("sort"), ctx.limits.collation_algorithms)
     since_state = args.required_string("sinceQueryState")
     max_changes = args.integer("maxChanges", None, minimum=0)
     up_to_arg = args.string("upToId")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Final
 
 from satchel.core.datatype import (
@@ -99,7 +99,11 @@ def parse_filter(datatype: DataType, raw: Any, depth: int = 0) -> FilterNode | N
     return FilterCondition(values)
 
 
-def parse_sort(datatype: DataType, raw: Any) -> list[Comparator]:
+def parse_sort(
+    datatype: DataType, raw: Any, advertised: Collection[str] = tuple(COLLATIONS)
+) -> list[Comparator]:
+    """The sort argument: malformed -> invalidArguments; a property the type cannot sort on or a
+    collation not advertised in the Session -> unsupportedSort."""
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -116,7 +120,7 @@ def parse_sort(datatype: DataType, raw: Any) -> list[Comparator]:
             raise invalid_arguments("collation must be a String")
         if item["property"] not in datatype.sorts:
             raise MethodError("unsupportedSort", f"cannot sort on {item['property']!r}")
-        if collation not in COLLATIONS:
+        if collation not in COLLATIONS or collation not in advertised:
             raise MethodError("unsupportedSort", f"unknown collation {collation!r}")
         extra = {k: v for k, v in item.items() if k not in ("property", "isAscending", "collation")}
         comparators.append(Comparator(item["property"], ascending, collation, extra))

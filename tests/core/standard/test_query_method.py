@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -222,3 +223,9 @@ async def test_wrong_argument_types_are_invalid_arguments(jmap: Jmap) -> None:
         {"anchor": 5},
     ):
         assert (await jmap.error("Note/query", **args))["type"] == "invalidArguments", args
+
+
+async def test_collation_not_advertised_is_unsupported_sort(jmap: Jmap) -> None:
+    jmap.limits = dataclasses.replace(jmap.limits, collation_algorithms=("i;unicode-casemap",))
+    sort = [{"property": "title", "collation": "i;ascii-numeric"}]
+    assert (await jmap.error("Note/query", sort=sort))["type"] == "unsupportedSort"
