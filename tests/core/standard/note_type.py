@@ -44,13 +44,17 @@ def _on_update(
 
 
 def _on_destroy(scope: SetScope, record: Record) -> None:
-    if "locked" in record.data.get("tags", {}):
+    # Cascade: descendants go with their parent. Refuse before writing anything.
+    notes = scope.txn.get_records(scope.account_id, "Note", None)
+    doomed, frontier = [record], [record.id]
+    while frontier:
+        children = [n for n in notes if n.data.get("parentId") in frontier]
+        doomed += children
+        frontier = [n.id for n in children]
+    if any("locked" in note.data.get("tags", {}) for note in doomed):
         raise SetError("forbidden", "locked notes cannot be destroyed")
-    # Cascade: children go with their parent.
-    for child in scope.txn.get_records(scope.account_id, "Note", None):
-        if child.data.get("parentId") == record.id:
-            _on_destroy(scope, child)
-            scope.txn.destroy_record("Note", child.id)
+    for note in doomed[1:]:
+        scope.txn.destroy_record("Note", note.id)
 
 
 def _on_get(scope: GetScope, objects: list[dict[str, Any]]) -> None:

@@ -281,6 +281,17 @@ async def test_destroy_hook_refuses_and_cascades(jmap: Jmap) -> None:
     assert (await jmap.ok("Note/get", ids=[child]))["notFound"] == [child]
 
 
+async def test_refused_cascade_leaves_every_record(jmap: Jmap) -> None:
+    parent = await jmap.create(title="parent")
+    child = await jmap.create(title="child", parentId=parent)
+    locked = await jmap.create(title="grandchild", parentId=child, tags={"locked": True})
+    state = await jmap.state()
+    result = await jmap.ok("Note/set", destroy=[parent])
+    assert result["notDestroyed"][parent]["type"] == "forbidden"
+    assert result["newState"] == state
+    assert (await jmap.ok("Note/get", ids=[parent, child, locked]))["notFound"] == []
+
+
 async def test_read_only_account_is_account_read_only(jmap: Jmap) -> None:
     error = await jmap.error(
         "Note/set", accountId=jmap.accounts[2].id, create={"c": {"title": "x"}}
