@@ -6,7 +6,7 @@ from typing import Any
 
 from satchel.core.context import RequestContext
 from satchel.core.datatype import DataType, QueryScope
-from satchel.core.errors import MethodError, invalid_arguments
+from satchel.core.errors import MethodError
 from satchel.core.registry import MethodResponse
 from satchel.core.standard.common import Args, method_account, resolve_id, resolver
 from satchel.core.standard.querying import parse_filter, parse_sort, run_query
@@ -54,13 +54,7 @@ async def query(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> lis
         anchor = resolve_id(anchor_arg, resolver(ctx.created_ids))
         if anchor is None:
             raise MethodError("anchorNotFound", "the anchor is not in the results")
-    if args.present("limit") and (
-        isinstance(args.raw["limit"], bool)
-        or not isinstance(args.raw["limit"], int)
-        or args.raw["limit"] < 0
-    ):
-        raise invalid_arguments("limit must be an UnsignedInt or null")
-    limit = args.integer("limit", None, minimum=0)
+    limit = args.integer("limit", None, minimum=0)  # section 5.5: negative -> invalidArguments
     calculate_total = args.boolean("calculateTotal", False)
 
     # Section 5.5: the server may cap the limit, and then says so in the response.
