@@ -4,13 +4,11 @@ error of section 3.6.1 as application/problem+json with the right status."""
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import orjson
-from http_support import CORE, LiveServer, MakeServer, echo_request
+from http_support import CORE, LiveServer, MakeServer, echo_request, refused_while_busy
 
 from satchel.core.limits import CoreLimits
 
@@ -168,42 +166,29 @@ def test_max_size_request_with_a_lying_content_length(make_server: MakeServer) -
 
 
 def test_max_concurrent_requests(make_server: MakeServer) -> None:
-    """The second in-flight request of a user is refused with 429 while the first one is still
-    sending its body; other users are not affected; afterwards the slot is free again."""
+    """A second in-flight API request of a user is refused with 429 while the first one is
+    still sending its body; other users are not affected; afterwards the slot is free again."""
     server = make_server(CoreLimits(max_concurrent_requests=1))
-    release = threading.Event()
-    first: list[httpx.Response] = []
-    body = orjson.dumps(echo_request(slow=True))
+    others: list[int] = []
 
-    def slow_body() -> Iterator[bytes]:
-        yield body[:10]
-        release.wait(10)
-        yield body[10:]
+    def probe(http: httpx.Client) -> httpx.Response:
+        response = http.post("/jmap/api/", json=echo_request())
+        if response.status_code == 429:
+            with server.client(server.bob) as other:
+                others.append(other.post("/jmap/api/", json=echo_request()).status_code)
+        return response
 
-    def send_slow() -> None:
-        with server.client(server.alice) as http:
-            headers = {"Content-Type": "application/json"}
-            first.append(http.post("/jmap/api/", content=slow_body(), headers=headers))
-
-    worker = threading.Thread(target=send_slow)
-    worker.start()
-    try:
-        refused = None
-        with server.client(server.alice) as http, server.client(server.bob) as other:
-            deadline = time.monotonic() + 10
-            while refused is None and time.monotonic() < deadline:
-                response = http.post("/jmap/api/", json=echo_request())
-                if response.status_code == 429:
-                    refused = response
-                    assert other.post("/jmap/api/", json=echo_request()).status_code == 200
-                else:
-                    time.sleep(0.01)
-        assert refused is not None, "no request was refused while one was in flight"
-        assert assert_problem(refused, 429, "limit")["limit"] == "maxConcurrentRequests"
-    finally:
-        release.set()
-        worker.join(10)
-    assert first[0].status_code == 200
-    assert first[0].json()["methodResponses"][0][1] == {"slow": True}
+    refused, first = refused_while_busy(
+        server,
+        server.alice,
+        "/jmap/api/",
+        orjson.dumps(echo_request(slow=True)),
+        probe,
+        headers={"Content-Type": "application/json"},
+    )
+    assert assert_problem(refused, 429, "limit")["limit"] == "maxConcurrentRequests"
+    assert others[-1] == 200
+    assert first.status_code == 200
+    assert first.json()["methodResponses"][0][1] == {"slow": True}
     with server.client(server.alice) as http:
         assert http.post("/jmap/api/", json=echo_request()).status_code == 200

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
-from http_support import LiveServer, MakeServer
+from http_support import LiveServer, MakeServer, refused_while_busy
 
 from satchel.core.limits import CoreLimits
 
@@ -69,6 +67,7 @@ def test_upload_then_download_round_trip(server: LiveServer) -> None:
     assert 'filename="R_sum_ 2026 _final_.pdf"' in disposition
     assert got.headers["cache-control"] == "private, immutable, max-age=31536000"
     assert got.headers["etag"] == f'"{blob["blobId"]}"'
+    assert got.headers["x-content-type-options"] == "nosniff"
 
 
 def test_download_type_is_exact_including_parameters_and_plus(server: LiveServer) -> None:
@@ -202,35 +201,14 @@ def test_blob_endpoints_need_authentication(server: LiveServer) -> None:
 def test_max_concurrent_upload(make_server: MakeServer) -> None:
     server = make_server(CoreLimits(max_concurrent_upload=1))
     alice = server.alice
-    release = threading.Event()
-    first: list[httpx.Response] = []
-
-    def slow_body() -> Iterator[bytes]:
-        yield b"first part, "
-        release.wait(10)
-        yield b"second part"
-
-    def send_slow() -> None:
-        with server.client(alice) as http:
-            first.append(http.post(f"/jmap/upload/{alice.account_id}/", content=slow_body()))
-
-    worker = threading.Thread(target=send_slow)
-    worker.start()
-    try:
-        refused = None
-        with server.client(alice) as http:
-            deadline = time.monotonic() + 10
-            while refused is None and time.monotonic() < deadline:
-                response = upload(http, alice.account_id, b"quick")
-                if response.status_code == 429:
-                    refused = response
-                else:
-                    time.sleep(0.01)
-        assert refused is not None
-        assert refused.headers["content-type"] == PROBLEM
-        assert refused.json()["limit"] == "maxConcurrentUpload"
-    finally:
-        release.set()
-        worker.join(10)
-    assert first[0].status_code == 201
-    assert first[0].json()["size"] == len(b"first part, second part")
+    refused, first = refused_while_busy(
+        server,
+        alice,
+        f"/jmap/upload/{alice.account_id}/",
+        b"first part, second part",
+        lambda http: upload(http, alice.account_id, b"quick"),
+    )
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["limit"] == "maxConcurrentUpload"
+    assert first.status_code == 201
+    assert first.json()["size"] == len(b"first part, second part")
