@@ -182,7 +182,17 @@ def test_other_users_blobs_and_accounts_are_404(server: LiveServer) -> None:
         upload_to_bob = upload(as_alice, bob.account_id, b"intrusion")
         unknown = as_alice.get(download_path(alice.account_id, "G" + "0" * 64, "s", "a/b"))
         nonsense = as_alice.get(download_path(alice.account_id, "../../etc/passwd", "s", "a/b"))
-    for response in (in_bobs_account, in_own_account, upload_to_bob, unknown, nonsense):
+        malformed = as_alice.get(download_path(alice.account_id, "not-a-blob..", "s", "a/b"))
+        no_account = upload(as_alice, "no such account", b"x")
+    for response in (
+        in_bobs_account,
+        in_own_account,
+        upload_to_bob,
+        unknown,
+        nonsense,
+        malformed,
+        no_account,
+    ):
         assert response.status_code == 404, response.text
         assert response.headers["content-type"] == PROBLEM
         assert b"secret" not in response.content
