@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from satchel.auth.authenticator import Authenticator
 from satchel.config import Settings
+from satchel.core.core_methods import register_core
 from satchel.core.limits import CoreLimits
 from satchel.core.registry import Registry
 from satchel.store import open_store
@@ -22,12 +23,10 @@ class Services:
     authenticator: Authenticator
 
 
-def build_registry(limits: CoreLimits) -> Registry:
+def build_registry(settings: Settings, limits: CoreLimits) -> Registry:
     """Every capability Satchel serves, with its methods. Data packages add theirs here."""
-    from satchel.core.core_methods import register_core
-
     registry = Registry()
-    register_core(registry, limits)
+    register_core(registry, limits, blob_expiry_seconds=settings.blob_expiry_seconds)
     return registry
 
 
@@ -37,7 +36,7 @@ def open_services(settings: Settings) -> Services:
     return Services(
         settings=settings,
         store=store,
-        registry=build_registry(limits),
+        registry=build_registry(settings, limits),
         limits=limits,
         authenticator=Authenticator(store, settings),
     )

@@ -14,7 +14,11 @@ class CoreLimits:
     max_calls_in_request: int = 32
     max_objects_in_get: int = 1000
     max_objects_in_set: int = 1000
-    collation_algorithms: tuple[str, ...] = ("i;ascii-numeric", "i;ascii-casemap", "i;unicode-casemap")
+    collation_algorithms: tuple[str, ...] = (
+        "i;ascii-numeric",
+        "i;ascii-casemap",
+        "i;unicode-casemap",
+    )
 
     def capability(self) -> dict[str, object]:
         """The value of `urn:ietf:params:jmap:core` in the Session object."""

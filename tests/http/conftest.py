@@ -39,7 +39,7 @@ def make_server(tmp_path: Path) -> Iterator[MakeServer]:
         store = open_store(data)
         alice = add_user(store, "alice", "alice-secret-password")
         bob = add_user(store, "bob", "bob-secret-password")
-        registry = build_registry(limits)
+        registry = build_registry(settings, limits)
         services = Services(
             settings=settings,
             store=store,
