@@ -34,6 +34,11 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # Delay added to every failed login, to slow guessing.
     failed_login_delay: float = 1.0
     log_level: str = "info"
+    # Mail: users' addresses are NAME@domain; a recipient is local when its domain is listed.
+    domain: str = "localhost"
+    local_domains: list[str] = msgspec.field(default_factory=list)  # `domain` is always local
+    # LMTP listener for inbound mail: "HOST:PORT" or "unix:/path/to/socket"; "" disables it.
+    lmtp_listen: str = "127.0.0.1:2424"
 
     @property
     def data_path(self) -> Path:
