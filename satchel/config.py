@@ -38,7 +38,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     domain: str = "localhost"
     local_domains: list[str] = msgspec.field(default_factory=list)  # `domain` is always local
     # LMTP listener for inbound mail: "HOST:PORT" or "unix:/path/to/socket"; "" disables it.
-    lmtp_listen: str = "127.0.0.1:2424"
+    lmtp_listen: str = "127.0.0.1:8024"
 
     @property
     def data_path(self) -> Path:
