@@ -327,10 +327,9 @@ STANDARD_METHODS: Final = frozenset({"get", "changes", "set", "copy", "query", "
 
 @dataclass(frozen=True, slots=True)
 class Hooks:
-    """Optional per-type behaviour. A /set hook that refuses an object must raise its SetError
-    before writing anything: the store has no per-object savepoint, so writes a hook made before
-    raising would be committed with the rest of the /set. Any other exception rolls back the
-    whole call (serverFail)."""
+    """Optional per-type behaviour. A /set hook refuses an object by raising its SetError, at
+    any point: each object runs in a savepoint, so whatever the hook wrote for it is undone and
+    the other objects go on. Any other exception rolls back the whole call (serverFail)."""
 
     on_create: OnCreate | None = None
     on_update: OnUpdate | None = None

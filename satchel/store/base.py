@@ -13,6 +13,7 @@ transaction (only when something changed), so every change written by one /set s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -240,6 +241,12 @@ class WriteTxn(ReadTxn, Protocol):
     @property
     def account_id(self) -> str:
         """The account this transaction writes JMAP data to."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction: if the block raises, everything it wrote is undone (rows and
+        modseq bookkeeping) and the exception propagates; the outer transaction goes on. /set
+        runs each object in one, so a SetError never leaves half an object written."""
         ...
 
     def next_modseq(self) -> int:

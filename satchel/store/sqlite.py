@@ -15,12 +15,13 @@ at every commit, so a committed /set survives a crash. We pay that fsync per wri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import sqlite3
 import string
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -268,14 +269,35 @@ class SqliteWrite(SqliteRead):
     (and to each changed type's state) on the first change, so reads inside the transaction see
     its own writes and a transaction that changes nothing bumps nothing."""
 
-    __slots__ = ("_account_id", "_blobs", "_modseq", "changed_types")
+    __slots__ = ("_account_id", "_blobs", "_depth", "_modseq", "changed_types")
 
     def __init__(self, conn: sqlite3.Connection, account_id: str, blobs: BlobFiles) -> None:
         super().__init__(conn)
         self._account_id = account_id
         self._blobs = blobs
         self._modseq: int | None = None
+        self._depth = 0
         self.changed_types: set[str] = set()
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        # The modseq bookkeeping lives partly in Python: restore it with the rows, or a rolled
+        # back first change would leave later changes carrying a modseq the account never got.
+        saved = (self._modseq, set(self.changed_types))
+        name = f"satchel_sp{self._depth}"
+        self._depth += 1
+        self._conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute(f"ROLLBACK TO {name}")
+            self._conn.execute(f"RELEASE {name}")
+            self._modseq, self.changed_types = saved[0], saved[1]
+            raise
+        else:
+            self._conn.execute(f"RELEASE {name}")
+        finally:
+            self._depth -= 1
 
     @property
     def account_id(self) -> str:

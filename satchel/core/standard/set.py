@@ -256,9 +256,12 @@ def set_in_txn(
     old = txn.type_state(work.account_id, name).high
     check_if_in_state(if_in_state, old, name)  # RFC 8620 section 5.3: ifInState
     out = SetOutcome(old)
+    # Each object runs in a savepoint: a SetError raised after a hook wrote something (a
+    # cascade, say) undoes that object's writes and only those.
     for cid in creation_order(create):
         try:
-            out.created[cid] = work.create(cid, create[cid])
+            with txn.savepoint():
+                out.created[cid] = work.create(cid, create[cid])
         except SetError as err:
             out.not_created[cid] = err.to_json()
     resolve = work.resolve
@@ -274,12 +277,14 @@ def set_in_txn(
             ).to_json()
             continue
         try:
-            out.updated[record_id] = work.update(record_id, patch)
+            with txn.savepoint():
+                out.updated[record_id] = work.update(record_id, patch)
         except SetError as err:
             out.not_updated[record_id] = err.to_json()
     for record_id in destroy_ids:
         try:
-            work.destroy(record_id)
+            with txn.savepoint():
+                work.destroy(record_id)
             out.destroyed.append(record_id)
         except SetError as err:
             out.not_destroyed[record_id] = err.to_json()

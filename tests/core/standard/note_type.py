@@ -44,17 +44,20 @@ def _on_update(
 
 
 def _on_destroy(scope: SetScope, record: Record) -> None:
-    # Cascade: descendants go with their parent. Refuse before writing anything.
+    # Cascade: descendants go with their parent, destroyed as they are found; a locked one
+    # refuses the whole destroy after others were already written, which the per-object
+    # savepoint of /set must undo.
     notes = scope.txn.get_records(scope.account_id, "Note", None)
-    doomed, frontier = [record], [record.id]
+    frontier = [record.id]
     while frontier:
         children = [n for n in notes if n.data.get("parentId") in frontier]
-        doomed += children
+        for note in children:
+            if "locked" in note.data.get("tags", {}):
+                raise SetError("forbidden", "locked notes cannot be destroyed")
+            scope.txn.destroy_record("Note", note.id)
         frontier = [n.id for n in children]
-    if any("locked" in note.data.get("tags", {}) for note in doomed):
+    if "locked" in record.data.get("tags", {}):
         raise SetError("forbidden", "locked notes cannot be destroyed")
-    for note in doomed[1:]:
-        scope.txn.destroy_record("Note", note.id)
 
 
 def _on_get(scope: GetScope, objects: list[dict[str, Any]]) -> None:
