@@ -10,6 +10,7 @@ from satchel.config import Settings
 from satchel.core.core_methods import register_core
 from satchel.core.limits import CoreLimits
 from satchel.core.registry import Registry
+from satchel.mail.capability import register_mail
 from satchel.store import open_store
 from satchel.store.base import Store
 
@@ -27,6 +28,7 @@ def build_registry(settings: Settings, limits: CoreLimits) -> Registry:
     """Every capability Satchel serves, with its methods. Data packages add theirs here."""
     registry = Registry()
     register_core(registry, limits, blob_expiry_seconds=settings.blob_expiry_seconds)
+    register_mail(registry, settings)
     return registry
 
 

@@ -1,15 +1,31 @@
-"""CONTRACT STUB (owned by the mail-objects engineer; replace the bodies, keep the signatures).
+"""The one path by which a message enters a mailbox: LMTP delivery, `satchel deliver`,
+`satchel import` and Email/import all come here.
 
-The one path by which a message enters a mailbox: LMTP delivery, `satchel deliver`,
-`satchel import` and Email/import all come here. Parse, store the blob, thread, index, count.
-"""
+Parse (off the event loop), store the blob fsynced (off the DB thread), then in ONE write
+transaction: make sure the account has its mailboxes, reference the blob, thread the message,
+create the Email and Thread records, index it and mark the mailbox counts changed."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, Final
 
-from satchel.store.base import CommitResult, Store
+from satchel.mail import mime
+from satchel.mail.email_record import email_data, index_entry
+from satchel.mail.mail_txn import EMAIL, counts_changed, mail, thread_mailboxes
+from satchel.mail.provision import MAILBOX_TYPE, ensure_mail_account
+from satchel.mail.threading import add_to_thread, find_thread, related_message_ids
+from satchel.store.base import CommitResult, ReadTxn, Store, WriteTxn
+
+MESSAGE_TYPE: Final = "message/rfc822"
+
+
+class IngestError(ValueError):
+    """A message cannot be delivered as asked (an unknown mailbox, no inbox); nothing was
+    written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,19 +36,108 @@ class Incoming:
     received_at: float | None = None  # unix time; None: now
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    incoming: Incoming
+    blob_id: str
+    message: mime.Message
+    summary: dict[str, Any]
+    received_at: float
+
+
+def _prepare(store: Store, messages: Sequence[Incoming]) -> list[_Prepared]:
+    """Parse and store the bytes (fsynced) of every message: slow work, off the event loop."""
+    now = time.time()
+    prepared = []
+    for incoming in messages:
+        message = mime.parse_message(incoming.raw)
+        blob_id = store.blobs.put(incoming.raw)
+        summary = mime.summarize(incoming.raw, message)
+        received = incoming.received_at if incoming.received_at is not None else now
+        prepared.append(_Prepared(incoming, blob_id, message, summary, received))
+    return prepared
+
+
 async def ingest(store: Store, account_id: str, message: Incoming) -> tuple[str, CommitResult]:
     """Store one message durably (blob fsynced, rows committed) and return its Email id."""
-    raise NotImplementedError
+    ids, commit = await ingest_batch(store, account_id, [message])
+    return ids[0], commit
 
 
 async def ingest_batch(
     store: Store, account_id: str, messages: Sequence[Incoming]
 ) -> tuple[list[str], CommitResult]:
     """Store many messages in one write transaction (for `satchel import`): all or nothing."""
-    raise NotImplementedError
+    prepared = await asyncio.to_thread(_prepare, store, messages)
+
+    def write(txn: WriteTxn) -> list[str]:
+        ensure_mail_account(txn)
+        return [store_email(txn, p) for p in prepared]
+
+    return await store.write(account_id, write)
+
+
+def _mailboxes(txn: WriteTxn, wanted: Sequence[str] | None) -> dict[str, bool]:
+    mailboxes = txn.get_records(txn.account_id, MAILBOX_TYPE, None)
+    if wanted is None:
+        inbox = [m.id for m in mailboxes if m.data.get("role") == "inbox"]
+        if not inbox:
+            raise IngestError("the account has no inbox")
+        return {inbox[0]: True}
+    known = {m.id for m in mailboxes}
+    unknown = sorted(set(wanted) - known)
+    if unknown or not wanted:
+        raise IngestError(f"unknown mailboxes: {', '.join(unknown)}" if unknown else "no mailbox")
+    return {m: True for m in wanted}
+
+
+def store_email(txn: WriteTxn, p: _Prepared) -> str:
+    """Everything one message needs inside the write transaction; returns its Email id."""
+    mailbox_ids = _mailboxes(txn, p.incoming.mailbox_ids)
+    keywords = {k.lower(): True for k in p.incoming.keywords}
+    size = len(p.incoming.raw)
+    txn.add_blob(p.blob_id, size, MESSAGE_TYPE, None)
+    txn.ref_blob(p.blob_id, 1)
+    summary = p.summary
+    related = related_message_ids(
+        summary.get("messageId"), summary.get("inReplyTo"), summary.get("references")
+    )
+    existing = find_thread(txn, txn.account_id, related, summary.get("subject"))
+    thread_id = existing if existing is not None else txn.new_id()
+    email_id = txn.new_id()
+    data = email_data(
+        summary,
+        blob_id=p.blob_id,
+        thread_id=thread_id,
+        mailbox_ids=mailbox_ids,
+        keywords=keywords,
+        size=size,
+        received_at=p.received_at,
+    )
+    txn.create_record(EMAIL, email_id, data)
+    add_to_thread(txn, thread_id, existing is None, email_id, data["receivedAt"])
+    mail(txn).put_email_index(index_entry(email_id, data, summary, p.message, p.incoming.raw))
+    counts_changed(txn, set(mailbox_ids) | thread_mailboxes(txn, thread_id))
+    return email_id
 
 
 async def mailbox_id_by_role_or_name(store: Store, account_id: str, name: str) -> str | None:
     """The mailbox a plus-address `user+NAME@` names: a top-level mailbox whose name matches
     case-insensitively, or whose role does; None when there is none."""
-    raise NotImplementedError
+    wanted = name.casefold()
+
+    def read(txn: ReadTxn) -> str | None:
+        top = [
+            m
+            for m in txn.get_records(account_id, MAILBOX_TYPE, None)
+            if m.data.get("parentId") is None
+        ]
+        for mailbox in top:
+            if str(mailbox.data.get("name", "")).casefold() == wanted:
+                return mailbox.id
+        for mailbox in top:
+            if mailbox.data.get("role") == wanted:
+                return mailbox.id
+        return None
+
+    return await store.read(read)

@@ -1,0 +1,250 @@
+"""Email (RFC 8621 section 4): the declaration the standard methods run from and its hooks.
+
+Everything of an Email but `mailboxIds` and `keywords` is immutable and comes from ingest.
+/query runs in the store (`query_emails`, full text and thread-aware sorts in SQL); /set updates
+mailboxIds and keywords (whole or by patch paths such as `keywords/$seen`) and destroys;
+/get's body values and header forms are added by `satchel.mail.email_get`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final, cast
+
+from satchel.core.datatype import (
+    AnyJson,
+    Boolean,
+    Comparator,
+    DataType,
+    Filter,
+    FilterCondition,
+    FilterNode,
+    Hooks,
+    Id,
+    IdSet,
+    Invalid,
+    Property,
+    QueryScope,
+    SetScope,
+    Sort,
+    String,
+    UnsignedInt,
+    UTCDate,
+    list_of,
+    map_of,
+)
+from satchel.core.errors import SetError, invalid_arguments, invalid_properties
+from satchel.core.registry import MethodSpec, Registry
+from satchel.core.standard.register import register_type
+from satchel.mail.header_forms import is_header_property
+from satchel.mail.limits import MAX_MAILBOXES_PER_EMAIL
+from satchel.mail.mail_txn import counts_changed, mail, release_email, thread_mailboxes
+from satchel.mail.uris import MAIL
+from satchel.store.base import Record
+from satchel.store.mail_base import EmailQuery, MailReadTxn
+
+JsonObject = dict[str, Any]
+NAME: Final = "Email"
+
+# RFC 8621 section 4.1.1: keyword characters (IMAP atom minus "]", plus "$" prefixes).
+_KEYWORD_RE: Final = re.compile(r"[\x21-\x7e]{1,255}")
+_KEYWORD_FORBIDDEN: Final = frozenset('(){]%*"\\')
+
+
+def keyword(value: Any, resolve: Any, /) -> str:
+    """A keyword, lowercased (keywords are case-insensitive, section 4.1.1)."""
+    if not isinstance(value, str) or not _KEYWORD_RE.fullmatch(value):
+        raise Invalid("a keyword is 1 to 255 printable ASCII characters")
+    if any(c in _KEYWORD_FORBIDDEN for c in value):
+        raise Invalid('a keyword must not contain ( ) { ] % * " \\')
+    return value.lower()
+
+
+def _true(value: Any, resolve: Any, /) -> bool:
+    if value is not True:
+        raise Invalid("set members must map to true")
+    return True
+
+
+Keywords: Final = map_of(keyword, _true)
+
+
+def _header_filter(value: Any, resolve: Any, /) -> list[str]:
+    items: list[str] = list_of(String)(value, resolve)
+    if not 1 <= len(items) <= 2 or not items[0]:
+        raise Invalid("header is [name] or [name, text]")
+    return items
+
+
+def _in_store(obj: JsonObject, argument: Any) -> bool:
+    raise RuntimeError("Email filters run in the store (query_emails)")
+
+
+_MUTABLE_FILTERS: Final = {
+    "inMailbox": Id,
+    "inMailboxOtherThan": list_of(Id),
+    "allInThreadHaveKeyword": keyword,
+    "someInThreadHaveKeyword": keyword,
+    "noneInThreadHaveKeyword": keyword,
+    "hasKeyword": keyword,
+    "notKeyword": keyword,
+}
+_IMMUTABLE_FILTERS: Final = {
+    "before": UTCDate,
+    "after": UTCDate,
+    "minSize": UnsignedInt,
+    "maxSize": UnsignedInt,
+    "hasAttachment": Boolean,
+    "text": String,
+    "from": String,
+    "to": String,
+    "cc": String,
+    "bcc": String,
+    "subject": String,
+    "body": String,
+    "header": _header_filter,
+}
+KEYWORD_SORTS: Final = frozenset(
+    {"hasKeyword", "allInThreadHaveKeyword", "someInThreadHaveKeyword"}
+)
+_IMMUTABLE_SORTS: Final = ("receivedAt", "sentAt", "size", "from", "to", "subject")
+
+
+# --- /query -------------------------------------------------------------------------------------
+
+
+def plain_filter(node: FilterNode) -> Any:
+    if isinstance(node, FilterCondition):
+        return dict(node.conditions)
+    return {"operator": node.operator, "conditions": [plain_filter(n) for n in node.conditions]}
+
+
+def email_sort(sort: list[Comparator]) -> tuple[tuple[str, bool, str | None], ...]:
+    """Comparators as the store takes them; a keyword sort needs a valid `keyword`
+    (RFC 8621 section 4.4.2)."""
+    out = []
+    for comparator in sort:
+        word = None
+        if comparator.property in KEYWORD_SORTS:
+            try:
+                word = keyword(comparator.extra.get("keyword"), None)
+            except Invalid:
+                raise invalid_arguments(
+                    f"sorting on {comparator.property} needs a valid keyword"
+                ) from None
+        out.append((comparator.property, comparator.is_ascending, word))
+    return tuple(out)
+
+
+def email_query(scope: QueryScope, node: FilterNode | None, sort: list[Comparator]) -> list[str]:
+    query = EmailQuery(
+        filter=None if node is None else plain_filter(node),
+        sort=email_sort(sort),
+        collapse_threads=bool(scope.arguments.get("collapseThreads")),
+    )
+    txn = cast(MailReadTxn, scope.txn)
+    return txn.query_emails(scope.account_id, query, 0, None, None, 0, False).ids
+
+
+# --- /set ---------------------------------------------------------------------------------------
+
+
+def _on_create(scope: SetScope, obj: JsonObject) -> JsonObject | None:
+    raise SetError("forbidden", "creating Emails with Email/set is not supported yet")
+
+
+def _on_update(scope: SetScope, email_id: str, old: JsonObject, new: JsonObject) -> None:
+    mailbox_ids = new["mailboxIds"]
+    # RFC 8621 section 4.1.1: an Email belongs to at least one Mailbox at all times.
+    if not mailbox_ids:
+        raise invalid_properties("an Email must be in at least one mailbox", "mailboxIds")
+    if len(mailbox_ids) > MAX_MAILBOXES_PER_EMAIL:
+        raise invalid_properties(
+            f"an Email may be in at most {MAX_MAILBOXES_PER_EMAIL} mailboxes", "mailboxIds"
+        )
+    if mailbox_ids == old["mailboxIds"] and new["keywords"] == old["keywords"]:
+        return None
+    txn = scope.txn
+    affected = set(old["mailboxIds"]) | set(mailbox_ids) | thread_mailboxes(txn, old["threadId"])
+    mail(txn).set_email_flags(email_id, sorted(mailbox_ids), sorted(new["keywords"]))
+    counts_changed(txn, affected)
+    return None
+
+
+def _on_destroy(scope: SetScope, record: Record) -> None:
+    release_email(scope.txn, record.id, record.data)
+
+
+def _immutable(value_type: Any = AnyJson) -> Property:
+    return Property(value_type, nullable=True, immutable=True, default=None)
+
+
+EMAIL: Final = DataType(
+    name=NAME,
+    capability=MAIL,
+    properties={
+        # RFC 8621 section 4.1.1: metadata.
+        "blobId": Property(Id, server_set=True, nullable=True),
+        "threadId": Property(Id, server_set=True, nullable=True),
+        "mailboxIds": Property(IdSet, default={}, ref="Mailbox"),
+        "keywords": Property(Keywords, default={}),
+        "size": Property(UnsignedInt, server_set=True, default=0),
+        "receivedAt": Property(UTCDate, immutable=True, nullable=True),
+        # Section 4.1.2-4.1.3: header fields.
+        "headers": Property(AnyJson, server_set=True, default=[]),
+        "messageId": _immutable(),
+        "inReplyTo": _immutable(),
+        "references": _immutable(),
+        "sender": _immutable(),
+        "from": _immutable(),
+        "to": _immutable(),
+        "cc": _immutable(),
+        "bcc": _immutable(),
+        "replyTo": _immutable(),
+        "subject": _immutable(),
+        "sentAt": _immutable(),
+        # Section 4.1.4: body parts.
+        "bodyStructure": _immutable(),
+        "bodyValues": Property(AnyJson, server_set=True, default={}),
+        "textBody": Property(AnyJson, immutable=True, default=[]),
+        "htmlBody": Property(AnyJson, immutable=True, default=[]),
+        "attachments": Property(AnyJson, immutable=True, default=[]),
+        "hasAttachment": Property(Boolean, server_set=True, default=False),
+        "preview": Property(String, server_set=True, default=""),
+    },
+    filters={
+        **{name: Filter(v, _in_store) for name, v in _MUTABLE_FILTERS.items()},
+        **{name: Filter(v, _in_store, immutable=True) for name, v in _IMMUTABLE_FILTERS.items()},
+    },
+    sorts={
+        **{name: Sort(immutable=True) for name in _IMMUTABLE_SORTS},
+        **{name: Sort() for name in KEYWORD_SORTS},
+    },
+    methods=frozenset({"get", "changes", "set", "query", "queryChanges"}),
+    get_arguments={
+        "bodyProperties": list_of(String),
+        "fetchTextBodyValues": Boolean,
+        "fetchHTMLBodyValues": Boolean,
+        "fetchAllBodyValues": Boolean,
+        "maxBodyValueBytes": UnsignedInt,
+    },
+    query_arguments={"collapseThreads": Boolean},
+    hooks=Hooks(
+        on_create=_on_create,
+        on_update=_on_update,
+        on_destroy=_on_destroy,
+        query=email_query,
+    ),
+    get_all=False,
+    dynamic_property=is_header_property,
+)
+
+
+def register_email_methods(registry: Registry) -> None:
+    """Email's standard methods, with Email/get extended for body values and header forms."""
+    from satchel.mail.email_get import email_get
+
+    register_type(registry, EMAIL)
+    spec = registry.methods["Email/get"]
+    registry.methods["Email/get"] = MethodSpec(
+        name=spec.name, capability=spec.capability, handler=email_get, writes=False
+    )

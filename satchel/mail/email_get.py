@@ -1,0 +1,235 @@
+"""Email/get (RFC 8621 section 4.2): the standard /get, then what needs the message itself.
+
+The stored record answers the fast properties. `bodyValues`, `headers`, `header:{name}:as{Form}`
+(on the Email or in `bodyProperties`) are read from the message blob, parsed only when one of
+them is asked for. `bodyProperties` trims each EmailBodyPart; `properties` omitted means the
+RFC's default list, not every property."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Final
+
+from satchel.core.context import RequestContext
+from satchel.core.errors import invalid_arguments
+from satchel.core.registry import MethodResponse
+from satchel.core.standard.get import get
+from satchel.mail import mime
+from satchel.mail.header_forms import parse_header_property
+
+JsonObject = dict[str, Any]
+
+DEFAULT_PROPERTIES: Final = (
+    "id",
+    "blobId",
+    "threadId",
+    "mailboxIds",
+    "keywords",
+    "size",
+    "receivedAt",
+    "messageId",
+    "inReplyTo",
+    "references",
+    "sender",
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "replyTo",
+    "subject",
+    "sentAt",
+    "hasAttachment",
+    "preview",
+    "bodyValues",
+    "textBody",
+    "htmlBody",
+    "attachments",
+)
+DEFAULT_BODY_PROPERTIES: Final = (
+    "partId",
+    "blobId",
+    "size",
+    "name",
+    "type",
+    "charset",
+    "disposition",
+    "cid",
+    "language",
+    "location",
+)
+BODY_PART_PROPERTIES: Final = frozenset({*DEFAULT_BODY_PROPERTIES, "headers", "subParts"})
+_PART_LISTS: Final = ("bodyStructure", "textBody", "htmlBody", "attachments")
+# What post-processing reads from the record, fetched even when the client did not ask.
+_NEEDED: Final = ("blobId", "bodyStructure", "textBody", "htmlBody")
+
+
+def _flag(raw: JsonObject, name: str) -> bool:
+    value = raw.get(name, False)
+    return value is True
+
+
+async def email_get(ctx: RequestContext, raw: JsonObject) -> list[MethodResponse]:
+    if not isinstance(raw, dict):
+        raise invalid_arguments("arguments must be an object")
+    properties = raw.get("properties")
+    if properties is None:
+        properties = list(DEFAULT_PROPERTIES)
+    body_properties = raw.get("bodyProperties")
+    if body_properties is None:
+        body_properties = list(DEFAULT_BODY_PROPERTIES)
+    if isinstance(body_properties, list):
+        bad = [
+            p
+            for p in body_properties
+            if not isinstance(p, str)
+            or (p not in BODY_PART_PROPERTIES and parse_header_property(p) is None)
+        ]
+        if bad:
+            raise invalid_arguments(f"unknown bodyProperties: {bad}")
+    asked = list(properties) if isinstance(properties, list) else properties
+    # The standard /get validates every argument (types, unknown properties, ids).
+    fetch = [*asked, *(n for n in _NEEDED if n not in asked)] if isinstance(asked, list) else asked
+    [(name, response)] = await get(_email(ctx), ctx, {**raw, "properties": fetch})
+    wanted = ["id", *dict.fromkeys(p for p in asked if p != "id")]
+    options = _Options(
+        wanted=frozenset(wanted),
+        body_properties=list(body_properties),
+        text=_flag(raw, "fetchTextBodyValues"),
+        html=_flag(raw, "fetchHTMLBodyValues"),
+        all=_flag(raw, "fetchAllBodyValues"),
+        max_bytes=raw.get("maxBodyValueBytes") or 0,
+    )
+    filled = []
+    for obj in response["list"]:
+        await _complete(ctx, obj, options)
+        filled.append({p: obj.get(p) for p in wanted})
+    response["list"] = filled
+    return [(name, response)]
+
+
+def _email(ctx: RequestContext) -> Any:
+    return ctx.registry.data_types["Email"]
+
+
+class _Options:
+    __slots__ = ("all", "body_properties", "html", "max_bytes", "text", "wanted")
+
+    def __init__(
+        self,
+        *,
+        wanted: frozenset[str],
+        body_properties: list[str],
+        text: bool,
+        html: bool,
+        all: bool,
+        max_bytes: int,
+    ) -> None:
+        self.wanted = wanted
+        self.body_properties = body_properties
+        self.text = text
+        self.html = html
+        self.all = all
+        self.max_bytes = max_bytes
+
+    def needs_message(self) -> bool:
+        return (
+            "headers" in self.wanted
+            or any(p.startswith("header:") for p in self.wanted)
+            or ("bodyValues" in self.wanted and (self.text or self.html or self.all))
+            or (
+                any(p in self.wanted for p in _PART_LISTS)
+                and any(p == "headers" or p.startswith("header:") for p in self.body_properties)
+            )
+        )
+
+
+async def _complete(ctx: RequestContext, obj: JsonObject, options: _Options) -> None:
+    """Fill the properties that come from the message, and trim body parts."""
+    parsed: tuple[bytes, mime.Message] | None = None
+    blob_id = obj.get("blobId")
+    if options.needs_message() and isinstance(blob_id, str):
+        data = await asyncio.to_thread(ctx.store.blobs.open, blob_id)
+        if data is not None:
+            parsed = data, mime.parse_message(data)
+    obj["bodyValues"] = _body_values(obj, options, parsed) if parsed else {}
+    if parsed is not None:
+        raw, message = parsed
+        headers = message.root.headers
+        obj["headers"] = [{"name": h.name, "value": h.raw} for h in headers]
+        for prop in options.wanted:
+            spec = parse_header_property(prop) if prop.startswith("header:") else None
+            if spec is not None:
+                obj[prop] = mime.header_property(raw, headers, spec.form, spec.name, spec.all)
+    for name in _PART_LISTS:
+        if name in options.wanted:
+            obj[name] = _trim(obj.get(name), options.body_properties, parsed)
+
+
+def _trim(value: Any, body_properties: list[str], parsed: tuple[bytes, mime.Message] | None) -> Any:
+    if isinstance(value, list):
+        return [_trim(v, body_properties, parsed) for v in value]
+    if not isinstance(value, dict):
+        return value
+    part: JsonObject = {}
+    found = _part_lookup(parsed, value.get("partId"))
+    for prop in body_properties:
+        if prop == "headers":
+            part[prop] = [{"name": h.name, "value": h.raw} for h in found.headers] if found else []
+        elif prop.startswith("header:"):
+            spec = parse_header_property(prop)
+            if spec is not None and found is not None and parsed is not None:
+                part[prop] = mime.header_property(
+                    parsed[0], found.headers, spec.form, spec.name, spec.all
+                )
+            else:
+                part[prop] = None
+        elif prop != "subParts":
+            part[prop] = value.get(prop)
+    # A multipart's children are the tree itself: always kept (section 4.1.4).
+    if isinstance(value.get("subParts"), list):
+        part["subParts"] = _trim(value["subParts"], body_properties, parsed)
+    return part
+
+
+def _part_lookup(parsed: tuple[bytes, mime.Message] | None, part_id: Any) -> mime.Part | None:
+    if parsed is None or not isinstance(part_id, str):
+        return None
+    return mime.find_part(parsed[1], part_id)
+
+
+def _leaves(value: Any) -> list[JsonObject]:
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    if not isinstance(value, dict):
+        return []
+    if isinstance(value.get("subParts"), list) and value["subParts"]:
+        return _leaves(value["subParts"])
+    return [value]
+
+
+def _body_values(
+    obj: JsonObject, options: _Options, parsed: tuple[bytes, mime.Message]
+) -> JsonObject:
+    """RFC 8621 section 4.2: bodyValues of the text/* parts the fetch flags select."""
+    chosen: list[JsonObject] = []
+    sources: list[tuple[bool, Callable[[], list[JsonObject]]]] = [
+        (options.text, lambda: _leaves(obj.get("textBody"))),
+        (options.html, lambda: _leaves(obj.get("htmlBody"))),
+        (options.all, lambda: _leaves(obj.get("bodyStructure"))),
+    ]
+    for enabled, parts in sources:
+        if enabled:
+            chosen.extend(parts())
+    values: JsonObject = {}
+    raw, message = parsed
+    for part in chosen:
+        part_id = part.get("partId")
+        if not isinstance(part_id, str) or part_id in values:
+            continue
+        if not str(part.get("type") or "").startswith("text/"):
+            continue
+        found = mime.find_part(message, part_id)
+        if found is not None:
+            values[part_id] = mime.body_value(raw, found, options.max_bytes)
+    return values
