@@ -1,9 +1,9 @@
 """Email/get (RFC 8621 section 4.2): the standard /get, then what needs the message itself.
 
-The stored record answers the fast properties. `bodyValues`, `headers`, `header:{name}:as{Form}`
-(on the Email or in `bodyProperties`) are read from the message blob, parsed only when one of
-them is asked for. `bodyProperties` trims each EmailBodyPart; `properties` omitted means the
-RFC's default list, not every property."""
+The stored record answers most properties (`headers` included). `bodyValues` and
+`header:{name}:as{Form}` (on the Email or in `bodyProperties`) are read from the message blob,
+parsed only when one of them is asked for. `bodyProperties` trims each EmailBodyPart;
+`properties` omitted means the RFC's default list, not every property."""
 
 from __future__ import annotations
 
@@ -134,12 +134,11 @@ class _Options:
 
     def needs_message(self) -> bool:
         return (
-            "headers" in self.wanted
-            or any(p.startswith("header:") for p in self.wanted)
+            any(p.startswith("header:") for p in self.wanted)
             or ("bodyValues" in self.wanted and (self.text or self.html or self.all))
             or (
                 any(p in self.wanted for p in _PART_LISTS)
-                and any(p == "headers" or p.startswith("header:") for p in self.body_properties)
+                and any(p.startswith("header:") for p in self.body_properties)
             )
         )
 
@@ -156,7 +155,6 @@ async def _complete(ctx: RequestContext, obj: JsonObject, options: _Options) -> 
     if parsed is not None:
         raw, message = parsed
         headers = message.root.headers
-        obj["headers"] = [{"name": h.name, "value": h.raw} for h in headers]
         for prop in options.wanted:
             spec = parse_header_property(prop) if prop.startswith("header:") else None
             if spec is not None:

@@ -15,6 +15,7 @@ JsonObject = dict[str, Any]
 
 # The properties `summarize` gives that an Email record keeps (RFC 8621 section 4.1).
 SUMMARY_PROPERTIES: Final = (
+    "headers",
     "messageId",
     "inReplyTo",
     "references",
@@ -64,6 +65,7 @@ def with_part_blob_ids(value: Any, blob_id: str) -> Any:
         part["subParts"] = [with_part_blob_ids(v, blob_id) for v in part["subParts"]]
     is_multipart = str(part.get("type") or "").startswith("multipart/")
     if part.get("partId") is not None and not is_multipart and part.get("blobId") is None:
+        # `summarize` sets it already; kept so a stored part always has one.
         part["blobId"] = f"{blob_id}P{part['partId']}"
     return part
 
@@ -87,6 +89,7 @@ def email_data(
             data[name] = []
     data["hasAttachment"] = bool(data["hasAttachment"])
     data["preview"] = data["preview"] or ""
+    data["headers"] = data["headers"] or []
     data.update(
         blobId=blob_id,
         threadId=thread_id,

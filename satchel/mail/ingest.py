@@ -52,7 +52,7 @@ def _prepare(store: Store, messages: Sequence[Incoming]) -> list[_Prepared]:
     for incoming in messages:
         message = mime.parse_message(incoming.raw)
         blob_id = store.blobs.put(incoming.raw)
-        summary = mime.summarize(incoming.raw, message)
+        summary = mime.summarize(incoming.raw, message, blob_id)
         received = incoming.received_at if incoming.received_at is not None else now
         prepared.append(_Prepared(incoming, blob_id, message, summary, received))
     return prepared
