@@ -17,6 +17,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from satchel.store.mail_base import MailReadTxn, MailWriteTxn
+
 T = TypeVar("T")
 
 JsonObject = dict[str, Any]
@@ -187,7 +189,7 @@ class SchemaTooNew(StoreError):
     """The database was migrated by a newer Satchel than this one; refuse to touch it."""
 
 
-class ReadTxn(Protocol):
+class ReadTxn(MailReadTxn, Protocol):
     # --- JMAP records -------------------------------------------------------------------------
     def get_records(
         self, account_id: str, type_name: str, ids: Sequence[str] | None
@@ -235,7 +237,7 @@ class ReadTxn(Protocol):
     def tokens_for_user(self, user_id: str) -> list[Token]: ...
 
 
-class WriteTxn(ReadTxn, Protocol):
+class WriteTxn(ReadTxn, MailWriteTxn, Protocol):
     """A write transaction. Record writes bump the account's modseq once per transaction."""
 
     @property

@@ -53,6 +53,7 @@ from satchel.store.base import (
 from satchel.store.blobs import FsBlobFiles
 from satchel.store.changelog import check_since, classify
 from satchel.store.migrate import migrate, read_version
+from satchel.store.sqlite_mail import SqliteMailRead, SqliteMailWrite
 
 T = TypeVar("T")
 
@@ -136,7 +137,7 @@ def _user(row: tuple[Any, ...]) -> User:
 _USER_COLUMNS = "u.id, u.username, u.password_hash, u.email"
 
 
-class SqliteRead:
+class SqliteRead(SqliteMailRead):
     """`ReadTxn` over one connection already inside a transaction."""
 
     __slots__ = ("_conn",)
@@ -264,7 +265,7 @@ class SqliteRead:
         return read_version(self._conn)
 
 
-class SqliteWrite(SqliteRead):
+class SqliteWrite(SqliteRead, SqliteMailWrite):
     """`WriteTxn`: record changes carry one modseq, allocated lazily and written to the account
     (and to each changed type's state) on the first change, so reads inside the transaction see
     its own writes and a transaction that changes nothing bumps nothing."""

@@ -1,0 +1,131 @@
+"""What Satchel stores of an Email at ingest (RFC 8621 section 4.1), as JSON-ready values, so
+Email/get and Email/query never re-parse the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from satchel.mail.mime.bodies import (
+    body_lists,
+    collapse_whitespace,
+    html_to_text,
+    part_text,
+)
+from satchel.mail.mime.headers import header_property
+from satchel.mail.mime.structure import Message, Part
+from satchel.mail.mime.transfer import decode_transfer
+
+PREVIEW_CHARS = 256  # RFC 8621 section 4.1.4: preview MUST NOT be more than 256 characters
+SEARCH_BODY_CHARS = 1_000_000  # body text kept for the full-text index, per message
+
+# (property, header field, form) of RFC 8621 section 4.1.3's convenience properties.
+_CONVENIENCE = (
+    ("messageId", "Message-ID", "MessageIds"),
+    ("inReplyTo", "In-Reply-To", "MessageIds"),
+    ("references", "References", "MessageIds"),
+    ("sender", "Sender", "Addresses"),
+    ("from", "From", "Addresses"),
+    ("to", "To", "Addresses"),
+    ("cc", "Cc", "Addresses"),
+    ("bcc", "Bcc", "Addresses"),
+    ("replyTo", "Reply-To", "Addresses"),
+    ("subject", "Subject", "Text"),
+    ("sentAt", "Date", "Date"),
+)
+
+
+def summarize(raw: bytes, message: Message, blob_id: str) -> dict[str, Any]:
+    """The JSON-ready values of messageId, inReplyTo, references, sender, from, to, cc, bcc,
+    replyTo, subject, sentAt (a Date keeping the header's offset), headers, size,
+    hasAttachment, preview, bodyStructure, textBody, htmlBody and attachments (EmailBodyPart
+    objects; a non-multipart part's blobId is f"{blob_id}P{partId}"), plus "searchText":
+    {"from", "to", "cc", "bcc", "subject", "body", "attachmentNames"} plain strings for the
+    full-text index.
+
+    textBody/htmlBody/attachments hold the same dict objects as bodyStructure: copy before
+    changing one."""
+    root = message.root
+    headers = root.headers
+    summary: dict[str, Any] = {
+        prop: header_property(raw, headers, form, name, False) for prop, name, form in _CONVENIENCE
+    }
+    summary["headers"] = [{"name": h.name, "value": h.raw} for h in headers]
+    summary["size"] = message.raw_size
+
+    objects: dict[int, dict[str, Any]] = {}
+    summary["bodyStructure"] = _body_part(raw, root, blob_id, objects)
+    text_body, html_body, attachments = body_lists(root)
+    summary["textBody"] = [objects[id(p)] for p in text_body]
+    summary["htmlBody"] = [objects[id(p)] for p in html_body]
+    summary["attachments"] = [objects[id(p)] for p in attachments]
+    # RFC 8621 section 4.1.4: hasAttachment when an attachment is not Content-Disposition inline.
+    summary["hasAttachment"] = any(p.disposition != "inline" for p in attachments)
+
+    body = _body_text(raw, text_body or html_body)
+    summary["preview"] = collapse_whitespace(body[: PREVIEW_CHARS * 16])[:PREVIEW_CHARS]
+    summary["searchText"] = {
+        "from": _address_text(summary["from"]),
+        "to": _address_text(summary["to"]),
+        "cc": _address_text(summary["cc"]),
+        "bcc": _address_text(summary["bcc"]),
+        "subject": summary["subject"] or "",
+        "body": body,
+        "attachmentNames": "\n".join(p.name for p in attachments if p.name),
+    }
+    return summary
+
+
+def _body_part(
+    raw: bytes, part: Part, blob_id: str, objects: dict[int, dict[str, Any]]
+) -> dict[str, Any]:
+    """RFC 8621 section 4.1.4 EmailBodyPart, every property; subParts only for multipart."""
+    multipart = part.is_multipart
+    if multipart:
+        size = part.body_end - part.body_start
+    else:
+        body = raw[part.body_start : part.body_end]
+        size = len(decode_transfer(body, part.transfer_encoding)[0])
+    sub_parts = [_body_part(raw, sub, blob_id, objects) for sub in part.sub_parts]
+    obj: dict[str, Any] = {
+        "partId": None if multipart else part.part_id,
+        "blobId": None if multipart else f"{blob_id}P{part.part_id}",
+        "size": size,
+        "headers": [{"name": h.name, "value": h.raw} for h in part.headers],
+        "name": part.name,
+        "type": part.type,
+        "charset": part.charset,
+        "disposition": part.disposition,
+        "cid": part.cid,
+        "language": part.language,
+        "location": part.location,
+        "subParts": sub_parts if multipart else None,
+    }
+    objects[id(part)] = obj
+    return obj
+
+
+def _body_text(raw: bytes, parts: list[Part]) -> str:
+    """Plain text of the body's text parts (HTML without its markup), for preview and search."""
+    pieces: list[str] = []
+    total = 0
+    for part in parts:
+        if part.type == "text/plain":
+            text = part_text(raw, part)[0]
+        elif part.type == "text/html":
+            text = html_to_text(part_text(raw, part)[0])
+        else:
+            continue
+        pieces.append(text)
+        total += len(text)
+        if total >= SEARCH_BODY_CHARS:
+            break
+    return "\n".join(pieces)[:SEARCH_BODY_CHARS]
+
+
+def _address_text(addresses: list[dict[str, Any]] | None) -> str:
+    if not addresses:
+        return ""
+    return "\n".join(
+        f"{a['name']} {a['email']}" if a["name"] else str(a["email"]) for a in addresses
+    )

@@ -1,0 +1,158 @@
+"""Search text for the mail index, as pure functions: RFC 8621 section 4.4.1 search strings to
+FTS5 MATCH expressions that user input can never break, and FTS5 highlight/snippet output to the
+HTML that SearchSnippet (RFC 8621 section 5) wants."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+# What highlight()/snippet() put around matches: control characters that never reach the
+# client (stray ones from stored text are dropped when rendering).
+MARK_OPEN: Final = "\x02"
+MARK_CLOSE: Final = "\x03"
+
+# FTS5 column names of email_fts (0002_mail.sql), by the filter that searches them.
+TEXT_COLUMNS: Final = ("f_from", "f_to", "f_cc", "f_bcc", "f_subject", "f_body", "f_attachments")
+COLUMN_OF: Final = {
+    "from": "f_from",
+    "to": "f_to",
+    "cc": "f_cc",
+    "bcc": "f_bcc",
+    "subject": "f_subject",
+    "body": "f_body",
+}
+SUBJECT_COLUMN: Final = 4
+BODY_COLUMN: Final = 5
+PREVIEW_MAX_OCTETS: Final = 255  # RFC 8621 section 5: preview MUST NOT exceed 255 octets
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str
+    phrase: bool  # quoted in the search string: matched as an exact word sequence
+
+
+def parse_search(text: str) -> list[Term]:
+    """Split a search string as RFC 8621 section 4.4.1 says: text in matched single or double
+    quotes is a phrase (backslash escapes ' " and \\ inside it); outside, white space separates
+    tokens that must all be present. A quote only opens a phrase at the start of a token, so
+    "don't" stays one token; a quote with no partner is an ordinary character."""
+    text = text.replace("\x00", " ")  # FTS5 reads its query as a C string: NUL would end it
+    terms: list[Term] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        if text[i] in "\"'":
+            phrase = _read_phrase(text, i)
+            if phrase is not None:
+                value, i = phrase
+                terms.append(Term(value, True))
+                continue
+        start = i
+        while i < n and not text[i].isspace():
+            i += 1
+        terms.append(Term(text[start:i], False))
+    return terms
+
+
+def _read_phrase(text: str, start: int) -> tuple[str, int] | None:
+    quote = text[start]
+    out: list[str] = []
+    i = start + 1
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text) and text[i + 1] in "'\"\\":
+            out.append(text[i + 1])
+            i += 2
+            continue
+        if char == quote:
+            return "".join(out), i + 1
+        out.append(char)
+        i += 1
+    return None
+
+
+def _searchable(value: str) -> bool:
+    # The unicode61 tokenizer keeps letters and digits; a term with neither is an empty phrase,
+    # which matches nothing and would turn the whole AND false.
+    return any(char.isalnum() for char in value)
+
+
+def _literal(term: Term) -> str:
+    # An FTS5 string: everything inside double quotes is text for the tokenizer, never syntax
+    # (NEAR, AND, *, -, parentheses, column filters); a double quote is escaped by doubling it.
+    quoted = '"' + term.text.replace('"', '""') + '"'
+    return quoted if term.phrase else quoted + "*"  # bare tokens match as word prefixes
+
+
+def match_terms(text: str) -> list[str]:
+    """The FTS5 phrase literals of a search string (empty when nothing in it is searchable)."""
+    return [_literal(t) for t in parse_search(text) if _searchable(t.text)]
+
+
+def match_expression(text: str, columns: Sequence[str]) -> str | None:
+    """An FTS5 MATCH expression requiring every term of `text` in any of `columns`, or None when
+    the text holds nothing searchable (such a condition matches no Email)."""
+    literals = match_terms(text)
+    if not literals:
+        return None
+    return "{" + " ".join(columns) + "} : (" + " ".join(literals) + ")"
+
+
+def header_expression(name: str, value: str) -> str | None:
+    """FTS5 expression for the `header` filter's [name, value]: the value's terms near the
+    header name in the indexed "name: value" lines (None if neither part is searchable)."""
+    literals = match_terms(value)
+    if not literals:
+        return None
+    parts = ['"' + name.replace('"', '""') + '"'] if _searchable(name) else []
+    return "{f_headers} : NEAR(" + " ".join(parts + literals) + ", 12)"
+
+
+def any_of_expression(texts: Iterable[str], column: str) -> str | None:
+    """An expression matching any term of any of `texts` in one column (for highlighting)."""
+    literals = list(dict.fromkeys(lit for text in texts for lit in match_terms(text)))
+    if not literals:
+        return None
+    return "{" + column + "} : (" + " OR ".join(literals) + ")"
+
+
+def render_marked(marked: str, max_octets: int | None = None) -> str:
+    """HTML-escape highlighted text, turning the marks into <mark></mark> (balanced, never
+    nested), cut to at most `max_octets` UTF-8 octets without splitting an entity or a tag."""
+    out: list[str] = []
+    used = 0
+    inside = False
+    close = "</mark>"
+    for char in marked:
+        if char == MARK_OPEN:
+            piece = "" if inside else "<mark>"
+            opening = not inside
+        elif char == MARK_CLOSE:
+            piece = close if inside else ""
+            opening = False
+        else:
+            piece = html.escape(char)
+            opening = False
+        if not piece:
+            continue
+        size = len(piece.encode("utf-8"))
+        reserve = len(close) if inside or opening else 0
+        if char == MARK_CLOSE:
+            reserve = 0
+        if max_octets is not None and used + size + reserve > max_octets:
+            break
+        out.append(piece)
+        used += size
+        if char == MARK_OPEN:
+            inside = True
+        elif char == MARK_CLOSE:
+            inside = False
+    if inside:
+        out.append(close)
+    return "".join(out)

@@ -1,0 +1,453 @@
+"""The mail index on SQLite (the `MailReadTxn`/`MailWriteTxn` protocols of `mail_base.py`), as
+two mixins that `SqliteRead`/`SqliteWrite` inherit: Email/query in SQL, Mailbox counts (RFC 8621
+section 2), threading lookups, SearchSnippets (section 5) and the counts-changed bookkeeping that
+lets Mailbox/changes answer `updatedProperties`. The tables are in migrations/0002_mail.sql."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+import orjson
+
+from satchel.store.mail_base import (
+    EmailIndexEntry,
+    EmailQuery,
+    EmailQueryResult,
+    MailboxCounts,
+    Snippet,
+)
+from satchel.store.mail_text import (
+    BODY_COLUMN,
+    MARK_CLOSE,
+    MARK_OPEN,
+    PREVIEW_MAX_OCTETS,
+    SUBJECT_COLUMN,
+    any_of_expression,
+    render_marked,
+)
+from satchel.store.sqlite_mail_query import SqlQuery, build_query, node_parts
+
+MAILBOX: Final = "Mailbox"
+UNREAD_EXCLUDED: Final = ("$seen", "$draft")  # RFC 8621 section 2: unread means neither
+SNIPPET_TOKENS: Final = 30
+
+
+def _json(values: Iterable[Any]) -> bytes:
+    return orjson.dumps(list(values))
+
+
+def _header_names(headers_text: str) -> str:
+    """ " name1 name2 " of the "name: value" lines (continuation lines skipped), lowercased."""
+    names = {
+        line.split(":", 1)[0].strip().lower()
+        for line in headers_text.splitlines()
+        if ":" in line and line[:1] not in (" ", "\t")
+    }
+    names.discard("")
+    return " " + " ".join(sorted(names)) + " "
+
+
+def _is_unread(keywords: Iterable[str]) -> int:
+    return int(not any(k in UNREAD_EXCLUDED for k in keywords))
+
+
+def _snippet_texts(node: Any, wanted: tuple[str, ...], out: list[str]) -> list[str]:
+    """The search strings of `wanted` conditions in a filter, skipping NOT branches (their
+    terms are what the Email must not contain, nothing to highlight)."""
+    if node is None:
+        return out
+    operator, conditions = node_parts(node)
+    if operator is None:
+        out.extend(v for k, v in conditions.items() if k in wanted and isinstance(v, str))
+    elif operator != "NOT":
+        for child in conditions:
+            _snippet_texts(child, wanted, out)
+    return out
+
+
+class SqliteMailRead:
+    """Read side of the mail index; `SqliteRead` provides the connection."""
+
+    __slots__ = ()
+    _conn: sqlite3.Connection
+
+    # --- Email/query ----------------------------------------------------------------------------
+    def query_emails(
+        self,
+        account_id: str,
+        query: EmailQuery,
+        position: int,
+        limit: int | None,
+        anchor: str | None,
+        anchor_offset: int,
+        calculate_total: bool,
+    ) -> EmailQueryResult:
+        sql = build_query(account_id, query)
+        select = (
+            f"SELECT e.id, e.thread_id FROM {sql.source} WHERE {sql.where} ORDER BY {sql.order}"
+        )
+        params = [*sql.params, *sql.order_params]
+        collapse = query.collapse_threads
+        if anchor is None and position >= 0:
+            # RFC 8620 section 5.5: a plain window; SQL stops as soon as it has the page.
+            if limit == 0:
+                ids: list[str] = []
+            elif not collapse:
+                rows = self._conn.execute(
+                    select + " LIMIT ? OFFSET ?",
+                    (*params, -1 if limit is None else limit, position),
+                )
+                ids = [row[0] for row in rows]
+            else:
+                wanted = None if limit is None else position + limit
+                ids = self._collapsed(select, params, wanted)[position:]
+            total = self._count(sql, collapse) if calculate_total else None
+            return EmailQueryResult(ids, position, total)
+        # A negative position or an anchor needs the whole ordered list.
+        if collapse:
+            every = self._collapsed(select, params, None)
+        else:
+            every = [row[0] for row in self._conn.execute(select, params)]
+        total = len(every) if calculate_total else None
+        if anchor is not None:
+            try:
+                index = every.index(anchor)
+            except ValueError:
+                return EmailQueryResult([], 0, total, anchor_found=False)
+            start = max(index + anchor_offset, 0)
+        else:
+            start = max(len(every) + position, 0)
+        end = None if limit is None else start + limit
+        return EmailQueryResult(every[start:end], start, total)
+
+    def _collapsed(self, select: str, params: list[Any], wanted: int | None) -> list[str]:
+        # RFC 8621 section 4.4.3: keep the first Email of each Thread in sort order.
+        seen: set[str] = set()
+        ids: list[str] = []
+        for email_id, thread_id in self._conn.execute(select, params):
+            if thread_id in seen:
+                continue
+            seen.add(thread_id)
+            ids.append(email_id)
+            if wanted is not None and len(ids) >= wanted:
+                break
+        return ids
+
+    def _count(self, sql: SqlQuery, collapse: bool) -> int:
+        if sql.mailbox_only and sql.mailbox is not None:
+            # RFC 8621 section 4.4: a lone inMailbox total is the mailbox's own count.
+            what = "COUNT(DISTINCT thread_id)" if collapse else "COUNT(*)"
+            row = self._conn.execute(
+                f"SELECT {what} FROM email_mailboxes WHERE account_id = ? AND mailbox_id = ?",
+                sql.mailbox,
+            ).fetchone()
+        else:
+            what = "COUNT(DISTINCT e.thread_id)" if collapse else "COUNT(*)"
+            row = self._conn.execute(
+                f"SELECT {what} FROM {sql.source} WHERE {sql.where}", sql.params
+            ).fetchone()
+        return int(row[0])
+
+    # --- Mailbox counts ------------------------------------------------------------------------
+    def _trash_id(self, account_id: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT id FROM records WHERE account_id = ? AND type = ? AND destroyed_modseq IS NULL"
+            " AND json_extract(data, '$.role') = 'trash' LIMIT 1",
+            (account_id, MAILBOX),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def mailbox_counts(
+        self, account_id: str, mailbox_ids: Sequence[str]
+    ) -> dict[str, MailboxCounts]:
+        wanted = list(dict.fromkeys(mailbox_ids))
+        if not wanted:
+            return {}
+        found = {
+            row[0]: row[1:]
+            for row in self._conn.execute(
+                "SELECT mailbox_id, COUNT(*), TOTAL(unread), COUNT(DISTINCT thread_id)"
+                " FROM email_mailboxes WHERE account_id = ?"
+                " AND mailbox_id IN (SELECT value FROM json_each(?)) GROUP BY mailbox_id",
+                (account_id, _json(wanted)),
+            )
+        }
+        trash = self._trash_id(account_id)
+        result: dict[str, MailboxCounts] = {}
+        for mailbox_id in wanted:
+            counts = found.get(mailbox_id)
+            if counts is None:
+                result[mailbox_id] = MailboxCounts(0, 0, 0, 0)
+                continue
+            unread_threads = self._unread_threads(account_id, mailbox_id, trash)
+            result[mailbox_id] = MailboxCounts(
+                int(counts[0]), int(counts[1]), int(counts[2]), unread_threads
+            )
+        return result
+
+    def _unread_threads(self, account_id: str, mailbox_id: str, trash: str | None) -> int:
+        """RFC 8621 section 2, the quality definition of unreadThreads, trash rules included."""
+        if mailbox_id == trash:
+            # Emails not in the trash are ignored: unread ones in the trash make the count.
+            sql = (
+                "SELECT COUNT(DISTINCT thread_id) FROM email_mailboxes"
+                " WHERE account_id = ? AND mailbox_id = ? AND unread = 1"
+            )
+            params: tuple[Any, ...] = (account_id, mailbox_id)
+        else:
+            # Threads with an Email here and an unread Email anywhere but only in the trash.
+            only_in_trash = (
+                ""
+                if trash is None
+                else " AND EXISTS (SELECT 1 FROM email_mailboxes AS x WHERE x.num = u.num"
+                " AND x.mailbox_id != ?)"
+            )
+            sql = (
+                "SELECT COUNT(DISTINCT m.thread_id) FROM email_mailboxes AS m"
+                " WHERE m.account_id = ? AND m.mailbox_id = ? AND m.thread_id IN"
+                " (SELECT u.thread_id FROM emails AS u WHERE u.account_id = ? AND u.unread = 1"
+                f"{only_in_trash})"
+            )
+            params = (account_id, mailbox_id, account_id) + (() if trash is None else (trash,))
+        return int(self._conn.execute(sql, params).fetchone()[0])
+
+    def emails_in_mailbox(self, account_id: str, mailbox_id: str) -> list[str]:
+        rows = self._conn.execute(
+            "SELECT e.id FROM email_mailboxes AS m JOIN emails AS e ON e.num = m.num"
+            " WHERE m.account_id = ? AND m.mailbox_id = ?"
+            " ORDER BY m.received_at DESC, m.num DESC",
+            (account_id, mailbox_id),
+        )
+        return [row[0] for row in rows]
+
+    # --- threading -----------------------------------------------------------------------------
+    def thread_for_message_ids(self, account_id: str, message_ids: Sequence[str]) -> str | None:
+        if not message_ids:
+            return None
+        # A Message-ID match (kind 0) beats a shared reference (kind 1); then the newest.
+        row = self._conn.execute(
+            "SELECT e.thread_id FROM email_message_ids AS x JOIN emails AS e ON e.num = x.num"
+            " WHERE x.account_id = ? AND x.message_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY x.kind, e.num DESC LIMIT 1",
+            (account_id, _json(dict.fromkeys(message_ids))),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    # --- SearchSnippet -------------------------------------------------------------------------
+    def search_snippets(
+        self, account_id: str, email_ids: Sequence[str], filter: Any
+    ) -> dict[str, Snippet]:
+        nums: dict[int, str] = {
+            row[0]: row[1]
+            for row in self._conn.execute(
+                "SELECT num, id FROM emails WHERE account_id = ?"
+                " AND id IN (SELECT value FROM json_each(?))",
+                (account_id, _json(dict.fromkeys(email_ids))),
+            )
+        }
+        subjects = self._highlights(
+            nums, _snippet_texts(filter, ("text", "subject"), []), "f_subject", SUBJECT_COLUMN
+        )
+        previews = self._highlights(
+            nums, _snippet_texts(filter, ("text", "body"), []), "f_body", BODY_COLUMN
+        )
+        return {
+            email_id: Snippet(subjects.get(num), previews.get(num))
+            for num, email_id in nums.items()
+        }
+
+    def _highlights(
+        self, nums: dict[int, str], texts: list[str], column: str, index: int
+    ) -> dict[int, str]:
+        expression = any_of_expression(texts, column)
+        if expression is None or not nums:
+            return {}
+        if index == SUBJECT_COLUMN:
+            function = f"highlight(email_fts, {index}, ?, ?)"
+            extra: tuple[Any, ...] = (MARK_OPEN, MARK_CLOSE)
+            budget = None
+        else:
+            function = f"snippet(email_fts, {index}, ?, ?, ?, ?)"
+            extra = (MARK_OPEN, MARK_CLOSE, "\u2026", SNIPPET_TOKENS)
+            budget = PREVIEW_MAX_OCTETS
+        rows = self._conn.execute(
+            f"SELECT rowid, {function} FROM email_fts WHERE email_fts MATCH ?"
+            " AND rowid IN (SELECT value FROM json_each(?))",
+            (*extra, expression, _json(nums)),
+        )
+        return {row[0]: render_marked(row[1], budget) for row in rows}
+
+    # --- Mailbox/changes -----------------------------------------------------------------------
+    def mailbox_changes_since(self, account_id: str, since_modseq: int) -> tuple[set[str], bool]:
+        counted = {
+            row[0]
+            for row in self._conn.execute(
+                "SELECT mailbox_id FROM mailbox_modseqs WHERE account_id = ? AND counts_modseq > ?",
+                (account_id, since_modseq),
+            )
+        }
+        other = self._conn.execute(
+            "SELECT 1 FROM mailbox_modseqs WHERE account_id = ? AND props_modseq > ? LIMIT 1",
+            (account_id, since_modseq),
+        ).fetchone()
+        return counted, other is not None
+
+
+class SqliteMailWrite(SqliteMailRead):
+    """Write side of the mail index, on the transaction's own account; `SqliteWrite` provides
+    the account, the modseq and the change bookkeeping."""
+
+    __slots__ = ()
+
+    def _require_account(self) -> str:
+        raise NotImplementedError  # provided by SqliteWrite
+
+    def next_modseq(self) -> int:
+        raise NotImplementedError  # provided by SqliteWrite
+
+    def _changed(self, type_name: str) -> None:
+        raise NotImplementedError  # provided by SqliteWrite
+
+    def _num(self, email_id: str) -> int | None:
+        row = self._conn.execute(
+            "SELECT num FROM emails WHERE account_id = ? AND id = ?",
+            (self._require_account(), email_id),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def _forget(self, num: int, fts: bool) -> None:
+        for table in ("email_mailboxes", "email_keywords", "email_message_ids"):
+            self._conn.execute(f"DELETE FROM {table} WHERE num = ?", (num,))
+        if fts:
+            self._conn.execute("DELETE FROM email_fts WHERE rowid = ?", (num,))
+
+    def put_email_index(self, entry: EmailIndexEntry) -> None:
+        account_id = self._require_account()
+        keywords = sorted({k.lower() for k in entry.keywords})
+        unread = _is_unread(keywords)
+        values = (
+            entry.thread_id,
+            entry.received_at,
+            entry.sent_at,
+            entry.size,
+            int(entry.has_attachment),
+            unread,
+            entry.from_sort,
+            entry.to_sort,
+            entry.subject_sort,
+            _header_names(entry.headers_text),
+        )
+        num = self._num(entry.email_id)
+        if num is None:
+            num = self._conn.execute(
+                "INSERT INTO emails (thread_id, received_at, sent_at, size, has_attachment,"
+                " unread, from_sort, to_sort, subject_sort, header_names, account_id, id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING num",
+                (*values, account_id, entry.email_id),
+            ).fetchone()[0]
+        else:
+            self._conn.execute(
+                "UPDATE emails SET thread_id = ?, received_at = ?, sent_at = ?, size = ?,"
+                " has_attachment = ?, unread = ?, from_sort = ?, to_sort = ?, subject_sort = ?,"
+                " header_names = ? WHERE num = ?",
+                (*values, num),
+            )
+            self._forget(num, fts=True)
+        self._put_flags(
+            num, account_id, entry.thread_id, entry.received_at, unread, entry.mailbox_ids, keywords
+        )
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO email_message_ids (num, message_id, kind, account_id)"
+            " VALUES (?, ?, ?, ?)",
+            [(num, m, 0, account_id) for m in entry.message_ids]
+            + [(num, m, 1, account_id) for m in entry.references],
+        )
+        self._conn.execute(
+            "INSERT INTO email_fts (rowid, f_from, f_to, f_cc, f_bcc, f_subject, f_body,"
+            " f_attachments, f_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                num,
+                entry.from_text,
+                entry.to_text,
+                entry.cc_text,
+                entry.bcc_text,
+                entry.subject_text,
+                entry.body_text,
+                entry.attachment_names,
+                entry.headers_text,
+            ),
+        )
+
+    def _put_flags(
+        self,
+        num: int,
+        account_id: str,
+        thread_id: str,
+        received_at: int,
+        unread: int,
+        mailbox_ids: Iterable[str],
+        keywords: Iterable[str],
+    ) -> None:
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO email_mailboxes"
+            " (num, mailbox_id, account_id, received_at, thread_id, unread)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(num, m, account_id, received_at, thread_id, unread) for m in mailbox_ids],
+        )
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO email_keywords (num, keyword, account_id) VALUES (?, ?, ?)",
+            [(num, k, account_id) for k in keywords],
+        )
+
+    def set_email_flags(
+        self, email_id: str, mailbox_ids: Sequence[str], keywords: Sequence[str]
+    ) -> None:
+        account_id = self._require_account()
+        row = self._conn.execute(
+            "SELECT num, thread_id, received_at FROM emails WHERE account_id = ? AND id = ?",
+            (account_id, email_id),
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"Email {email_id} is not indexed")
+        num, thread_id, received_at = row
+        lowered = sorted({k.lower() for k in keywords})
+        unread = _is_unread(lowered)
+        self._conn.execute("UPDATE emails SET unread = ? WHERE num = ?", (unread, num))
+        self._conn.execute("DELETE FROM email_mailboxes WHERE num = ?", (num,))
+        self._conn.execute("DELETE FROM email_keywords WHERE num = ?", (num,))
+        self._put_flags(num, account_id, thread_id, received_at, unread, mailbox_ids, lowered)
+
+    def delete_email_index(self, email_id: str) -> None:
+        num = self._num(email_id)
+        if num is None:
+            return
+        self._forget(num, fts=True)
+        self._conn.execute("DELETE FROM emails WHERE num = ?", (num,))
+
+    def mark_mailbox_counts_changed(self, mailbox_ids: Sequence[str]) -> None:
+        # RFC 8621 section 2.2: count changes make the Mailbox "updated" (and change its state)
+        # while counts_modseq lets Mailbox/changes tell them from other property changes.
+        account_id = self._require_account()
+        if not mailbox_ids:
+            return
+        modseq = self.next_modseq()
+        live = [
+            row[0]
+            for row in self._conn.execute(
+                "UPDATE records SET updated_modseq = ? WHERE account_id = ? AND type = ?"
+                " AND id IN (SELECT value FROM json_each(?)) AND destroyed_modseq IS NULL"
+                " RETURNING id",
+                (modseq, account_id, MAILBOX, _json(dict.fromkeys(mailbox_ids))),
+            )
+        ]
+        if not live:
+            return
+        self._conn.executemany(
+            "INSERT INTO mailbox_modseqs (account_id, mailbox_id, counts_modseq) VALUES (?, ?, ?)"
+            " ON CONFLICT (account_id, mailbox_id) DO UPDATE SET"
+            " counts_modseq = excluded.counts_modseq",
+            [(account_id, mailbox_id, modseq) for mailbox_id in live],
+        )
+        self._changed(MAILBOX)

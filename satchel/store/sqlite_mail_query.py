@@ -1,0 +1,270 @@
+"""Email/query as SQL (RFC 8621 section 4.4): the filter tree becomes a WHERE clause and the
+comparators an ORDER BY over the mail index of 0002_mail.sql. Every value from the client is a
+bound parameter; full-text conditions are `num IN (SELECT rowid FROM email_fts ...)` subqueries
+(DESIGN.md: joins against FTS5 are far slower than IN).
+
+When the filter requires one mailbox (`inMailbox` at the top, alone or inside a top-level AND),
+the query is driven from that mailbox's membership index, which is also ordered by receivedAt:
+"the newest 50 in the Inbox" reads 50 index entries, not the account."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+import orjson
+
+from satchel.store.mail_base import EmailQuery, UnsupportedFilter
+from satchel.store.mail_text import COLUMN_OF, TEXT_COLUMNS, header_expression, match_expression
+
+_KEYWORD_EMAILS: Final = "SELECT num FROM email_keywords WHERE account_id = ? AND keyword = ?"
+_KEYWORD_THREADS: Final = (
+    "SELECT t.thread_id FROM email_keywords AS k JOIN emails AS t ON t.num = k.num"
+    " WHERE k.account_id = ? AND k.keyword = ?"
+)
+# Threads holding at least one Email without the keyword: "all in thread have" is its negation.
+_THREADS_MISSING: Final = (
+    "SELECT t.thread_id FROM emails AS t WHERE t.account_id = ? AND t.num NOT IN"
+    f" ({_KEYWORD_EMAILS})"
+)
+_FTS: Final = "e.num IN (SELECT rowid FROM email_fts WHERE email_fts MATCH ?)"
+
+_COLUMN_SORTS: Final = {
+    "receivedAt": "e.received_at",
+    "sentAt": "e.sent_at",
+    "size": "e.size",
+    "from": "e.from_sort",
+    "to": "e.to_sort",
+    "subject": "e.subject_sort",
+}
+
+
+@dataclass(slots=True)
+class SqlQuery:
+    """`SELECT ... FROM {source} WHERE {where} ORDER BY {order}` with its parameters in order."""
+
+    source: str
+    where: str
+    params: list[Any] = field(default_factory=list)
+    order: str = ""
+    order_params: list[Any] = field(default_factory=list)
+    # Only the mailbox membership constrains the rows: counts need not touch `emails`.
+    mailbox_only: bool = False
+    mailbox: tuple[str, str] | None = None  # (account_id, mailbox_id) when mailbox-driven
+
+
+def node_parts(node: Any) -> tuple[str | None, Any]:
+    """(operator, conditions) of a FilterOperator, or (None, condition mapping) of a
+    FilterCondition; plain dicts (the contract) and core's dataclasses are both accepted."""
+    if isinstance(node, Mapping):
+        if "operator" in node:
+            return str(node["operator"]), list(node.get("conditions") or ())
+        return None, node
+    operator = getattr(node, "operator", None)
+    conditions = getattr(node, "conditions", None)
+    if operator is not None:
+        return str(operator), list(conditions or ())
+    if isinstance(conditions, Mapping):
+        return None, conditions
+    raise UnsupportedFilter(f"not a filter: {node!r}")
+
+
+def _timestamp(value: Any) -> int:
+    if isinstance(value, bool):
+        raise UnsupportedFilter("a date must be a UTCDate string")
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("z", "Z"))
+        except ValueError:
+            raise UnsupportedFilter(f"not a UTCDate: {value!r}") from None
+        if parsed.tzinfo is None:
+            raise UnsupportedFilter(f"not a UTCDate: {value!r}")
+        return int(parsed.timestamp())
+    raise UnsupportedFilter(f"not a UTCDate: {value!r}")
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise UnsupportedFilter(f"filter {name} must be a String")
+    return value
+
+
+class _Builder:
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        self.params: list[Any] = []
+
+    def node(self, node: Any, depth: int = 0) -> str:
+        if depth > 100:
+            raise UnsupportedFilter("filter nested too deeply")
+        operator, conditions = node_parts(node)
+        if operator is None:
+            return self.condition_set(conditions)
+        parts = [self.node(child, depth + 1) for child in conditions]
+        if operator == "AND":
+            return "(" + " AND ".join(parts) + ")" if parts else "1"
+        if operator == "OR":
+            return "(" + " OR ".join(parts) + ")" if parts else "0"
+        if operator == "NOT":  # RFC 8620 section 5.5: NOT means none of the conditions match
+            return "NOT (" + " OR ".join(parts) + ")" if parts else "1"
+        raise UnsupportedFilter(f"unknown filter operator {operator!r}")
+
+    def condition_set(self, conditions: Mapping[str, Any]) -> str:
+        # RFC 8621 section 4.4.1: no property is true; several must all apply.
+        parts = [self.condition(name, value) for name, value in conditions.items()]
+        return "(" + " AND ".join(parts) + ")" if parts else "1"
+
+    def _add(self, sql: str, *params: Any) -> str:
+        self.params.extend(params)
+        return sql
+
+    def condition(self, name: str, value: Any) -> str:
+        account = self.account_id
+        if name == "inMailbox":
+            return self._add(
+                "e.num IN (SELECT num FROM email_mailboxes WHERE account_id = ?"
+                " AND mailbox_id = ?)",
+                account,
+                _text(value, name),
+            )
+        if name == "inMailboxOtherThan":
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise UnsupportedFilter("inMailboxOtherThan must be a list of ids")
+            return self._add(
+                "EXISTS (SELECT 1 FROM email_mailboxes AS x WHERE x.num = e.num"
+                " AND x.mailbox_id NOT IN (SELECT value FROM json_each(?)))",
+                _json_list(value),
+            )
+        if name == "before":
+            return self._add("e.received_at < ?", _timestamp(value))
+        if name == "after":
+            return self._add("e.received_at >= ?", _timestamp(value))
+        if name in ("minSize", "maxSize"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise UnsupportedFilter(f"{name} must be an UnsignedInt")
+            return self._add("e.size >= ?" if name == "minSize" else "e.size < ?", value)
+        if name in ("hasKeyword", "notKeyword"):
+            keyword = _text(value, name).lower()
+            negate = "NOT " if name == "notKeyword" else ""
+            return self._add(f"e.num {negate}IN ({_KEYWORD_EMAILS})", account, keyword)
+        if name in ("someInThreadHaveKeyword", "noneInThreadHaveKeyword"):
+            keyword = _text(value, name).lower()
+            negate = "NOT " if name == "noneInThreadHaveKeyword" else ""
+            return self._add(f"e.thread_id {negate}IN ({_KEYWORD_THREADS})", account, keyword)
+        if name == "allInThreadHaveKeyword":
+            keyword = _text(value, name).lower()
+            return self._add(f"e.thread_id NOT IN ({_THREADS_MISSING})", account, account, keyword)
+        if name == "hasAttachment":
+            if not isinstance(value, bool):
+                raise UnsupportedFilter("hasAttachment must be a Boolean")
+            return self._add("e.has_attachment = ?", int(value))
+        if name == "text" or name in COLUMN_OF:
+            columns = TEXT_COLUMNS if name == "text" else (COLUMN_OF[name],)
+            expression = match_expression(_text(value, name), columns)
+            return "0" if expression is None else self._add(_FTS, expression)
+        if name == "header":
+            return self._header(value)
+        raise UnsupportedFilter(f"cannot filter Emails on {name!r}")
+
+    def _header(self, value: Any) -> str:
+        if (
+            not isinstance(value, list | tuple)
+            or len(value) not in (1, 2)
+            or not all(isinstance(v, str) for v in value)
+        ):
+            raise UnsupportedFilter("header must be an array of one or two Strings")
+        name = value[0].strip().lower()
+        has = self._add("instr(e.header_names, ?) > 0", f" {name} ")
+        if len(value) == 1:
+            return has
+        expression = header_expression(name, value[1])
+        if expression is None:
+            return has
+        return "(" + has + " AND " + self._add(_FTS, expression) + ")"
+
+    def sort_key(self, prop: str, keyword: str | None) -> str:
+        if prop in _COLUMN_SORTS:
+            return _COLUMN_SORTS[prop]
+        if keyword is None:
+            raise ValueError(f"sorting on {prop} needs a keyword")
+        keyword = keyword.lower()
+        account = self.account_id
+        if prop == "hasKeyword":
+            return self._add(f"(e.num IN ({_KEYWORD_EMAILS}))", account, keyword)
+        if prop == "someInThreadHaveKeyword":
+            return self._add(f"(e.thread_id IN ({_KEYWORD_THREADS}))", account, keyword)
+        if prop == "allInThreadHaveKeyword":
+            return self._add(
+                f"(e.thread_id NOT IN ({_THREADS_MISSING}))", account, account, keyword
+            )
+        raise ValueError(f"cannot sort Emails on {prop!r}")
+
+
+def _json_list(values: Any) -> str:
+    return orjson.dumps(list(values)).decode()
+
+
+def _split_mailbox(node: Any) -> tuple[str | None, Any]:
+    """(mailbox id, the rest of the filter) when the filter requires one mailbox at its top."""
+    if node is None:
+        return None, None
+    operator, conditions = node_parts(node)
+    if operator is None:
+        mailbox = conditions.get("inMailbox")
+        if not isinstance(mailbox, str):
+            return None, node
+        rest = {k: v for k, v in conditions.items() if k != "inMailbox"}
+        return mailbox, (rest or None)
+    if operator != "AND":
+        return None, node
+    for index, child in enumerate(conditions):
+        child_operator, child_conditions = node_parts(child)
+        if child_operator is None and isinstance(child_conditions.get("inMailbox"), str):
+            mailbox, rest = _split_mailbox(child)
+            others = conditions[:index] + conditions[index + 1 :]
+            if rest is not None:
+                others.append(rest)
+            return mailbox, ({"operator": "AND", "conditions": others} if others else None)
+    return None, node
+
+
+def build_query(account_id: str, query: EmailQuery) -> SqlQuery:
+    """Translate a validated EmailQuery into SQL. UnsupportedFilter for a filter it cannot run;
+    ValueError for a sort it cannot run."""
+    mailbox, rest = _split_mailbox(query.filter)
+    builder = _Builder(account_id)
+    if mailbox is not None:
+        source = "email_mailboxes AS m JOIN emails AS e ON e.num = m.num"
+        where = ["m.account_id = ?", "m.mailbox_id = ?"]
+        builder.params.extend((account_id, mailbox))
+        received, num = "m.received_at", "m.num"
+    else:
+        source = "emails AS e"
+        where = ["e.account_id = ?"]
+        builder.params.append(account_id)
+        received, num = "e.received_at", "e.num"
+    if rest is not None:
+        where.append(builder.node(rest))
+    params = builder.params
+    builder.params = []
+    order: list[str] = []
+    for prop, ascending, keyword in query.sort or (("receivedAt", False, None),):
+        key = builder.sort_key(prop, keyword)
+        if key == "e.received_at":
+            key = received  # the same value; the driving index's copy keeps the scan ordered
+        order.append(f"{key} {'ASC' if ascending else 'DESC'}")
+    # Stable ties (RFC 8620 section 5.5): receivedAt descending, then newest indexed first.
+    order.extend((f"{received} DESC", f"{num} DESC"))
+    return SqlQuery(
+        source=source,
+        where=" AND ".join(where),
+        params=params,
+        order=", ".join(dict.fromkeys(order)),
+        order_params=builder.params,
+        mailbox_only=mailbox is not None and rest is None,
+        mailbox=(account_id, mailbox) if mailbox is not None else None,
+    )
