@@ -13,6 +13,7 @@ from satchel.core.context import RequestContext
 from satchel.core.registry import Capability, MethodResponse, MethodSpec, Registry
 from satchel.core.standard.register import register_type
 from satchel.mail.email import EMAIL, register_email_methods
+from satchel.mail.email_import import email_import
 from satchel.mail.limits import (
     MAX_MAILBOX_DEPTH,
     MAX_MAILBOXES_PER_EMAIL,
@@ -62,6 +63,9 @@ def register_mail(registry: Registry, settings: Settings) -> None:
     register_email_methods(registry)
     registry.add_method(
         MethodSpec(name="SearchSnippet/get", capability=MAIL, handler=search_snippet_get)
+    )
+    registry.add_method(
+        MethodSpec(name="Email/import", capability=MAIL, handler=email_import, writes=True)
     )
     registry.data_types.setdefault(EMAIL.name, EMAIL)
     _provision_before_mail_methods(registry)

@@ -32,7 +32,7 @@ from satchel.core.datatype import (
     list_of,
     map_of,
 )
-from satchel.core.errors import SetError, invalid_arguments, invalid_properties
+from satchel.core.errors import MethodError, SetError, invalid_arguments, invalid_properties
 from satchel.core.registry import MethodSpec, Registry
 from satchel.core.standard.register import register_type
 from satchel.mail.header_forms import is_header_property
@@ -40,7 +40,7 @@ from satchel.mail.limits import MAX_MAILBOXES_PER_EMAIL
 from satchel.mail.mail_txn import counts_changed, mail, release_email, thread_mailboxes
 from satchel.mail.uris import MAIL
 from satchel.store.base import Record
-from satchel.store.mail_base import EmailQuery, MailReadTxn
+from satchel.store.mail_base import EmailQuery, MailReadTxn, UnsupportedFilter
 
 JsonObject = dict[str, Any]
 NAME: Final = "Email"
@@ -142,7 +142,10 @@ def email_query(scope: QueryScope, node: FilterNode | None, sort: list[Comparato
         collapse_threads=bool(scope.arguments.get("collapseThreads")),
     )
     txn = cast(MailReadTxn, scope.txn)
-    return txn.query_emails(scope.account_id, query, 0, None, None, 0, False).ids
+    try:
+        return txn.query_emails(scope.account_id, query, 0, None, None, 0, False).ids
+    except UnsupportedFilter as exc:  # RFC 8620 section 5.5
+        raise MethodError("unsupportedFilter", str(exc) or None) from None
 
 
 # --- /set ---------------------------------------------------------------------------------------

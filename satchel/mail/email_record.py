@@ -147,4 +147,7 @@ def index_entry(
         body_text=search("body"),
         attachment_names=search("attachmentNames"),
         headers_text=_header_lines(raw, message),
+        references=tuple(
+            dict.fromkeys([*(data.get("inReplyTo") or ()), *(data.get("references") or ())])
+        ),
     )

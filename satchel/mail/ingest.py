@@ -37,7 +37,7 @@ class Incoming:
 
 
 @dataclass(frozen=True, slots=True)
-class _Prepared:
+class Prepared:
     incoming: Incoming
     blob_id: str
     message: mime.Message
@@ -45,7 +45,7 @@ class _Prepared:
     received_at: float
 
 
-def _prepare(store: Store, messages: Sequence[Incoming]) -> list[_Prepared]:
+def prepare(store: Store, messages: Sequence[Incoming]) -> list[Prepared]:
     """Parse and store the bytes (fsynced) of every message: slow work, off the event loop."""
     now = time.time()
     prepared = []
@@ -54,7 +54,7 @@ def _prepare(store: Store, messages: Sequence[Incoming]) -> list[_Prepared]:
         blob_id = store.blobs.put(incoming.raw)
         summary = mime.summarize(incoming.raw, message, blob_id)
         received = incoming.received_at if incoming.received_at is not None else now
-        prepared.append(_Prepared(incoming, blob_id, message, summary, received))
+        prepared.append(Prepared(incoming, blob_id, message, summary, received))
     return prepared
 
 
@@ -68,7 +68,7 @@ async def ingest_batch(
     store: Store, account_id: str, messages: Sequence[Incoming]
 ) -> tuple[list[str], CommitResult]:
     """Store many messages in one write transaction (for `satchel import`): all or nothing."""
-    prepared = await asyncio.to_thread(_prepare, store, messages)
+    prepared = await asyncio.to_thread(prepare, store, messages)
 
     def write(txn: WriteTxn) -> list[str]:
         ensure_mail_account(txn)
@@ -91,7 +91,7 @@ def _mailboxes(txn: WriteTxn, wanted: Sequence[str] | None) -> dict[str, bool]:
     return {m: True for m in wanted}
 
 
-def store_email(txn: WriteTxn, p: _Prepared) -> str:
+def store_email(txn: WriteTxn, p: Prepared) -> str:
     """Everything one message needs inside the write transaction; returns its Email id."""
     mailbox_ids = _mailboxes(txn, p.incoming.mailbox_ids)
     keywords = {k.lower(): True for k in p.incoming.keywords}

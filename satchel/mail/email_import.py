@@ -1,0 +1,131 @@
+"""Email/import (RFC 8621 section 4.8): uploaded messages become Emails through the same ingest
+path as delivery. Each import succeeds or fails on its own (SetError), all in one write
+transaction so the Email state moves once."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from satchel.core.context import RequestContext
+from satchel.core.datatype import IdSet, Invalid, UTCDate, is_id
+from satchel.core.errors import MethodError, SetError, invalid_arguments, invalid_properties
+from satchel.core.registry import MethodResponse
+from satchel.core.standard.common import Args, method_account, resolver
+from satchel.core.state import check_if_in_state, encode_state
+from satchel.mail.email import EMAIL, Keywords
+from satchel.mail.email_record import unix_time
+from satchel.mail.ingest import Incoming, IngestError, Prepared, prepare, store_email
+from satchel.mail.provision import ensure_mail_account
+from satchel.store.base import WriteTxn
+
+JsonObject = dict[str, Any]
+_FIELDS = frozenset({"blobId", "mailboxIds", "keywords", "receivedAt"})
+
+
+def _check(item: Any, resolve: Any) -> tuple[str, Incoming]:
+    """An EmailImport's blob id and what to ingest; SetError invalidProperties when bad."""
+    if not isinstance(item, dict):
+        raise invalid_properties("an EmailImport is an object")
+    bad = sorted(set(item) - _FIELDS)
+    blob_id = item.get("blobId")
+    if not is_id(blob_id):
+        bad.append("blobId")
+    mailbox_ids: dict[str, bool] = {}
+    try:
+        mailbox_ids = IdSet(item.get("mailboxIds"), resolve)
+    except Invalid:
+        bad.append("mailboxIds")
+    if not mailbox_ids and "mailboxIds" not in bad:
+        bad.append("mailboxIds")  # at least one Mailbox MUST be given
+    keywords: dict[str, bool] = {}
+    try:
+        keywords = Keywords(item.get("keywords") or {}, resolve)
+    except Invalid:
+        bad.append("keywords")
+    received = None
+    if item.get("receivedAt") is not None:
+        try:
+            received = unix_time(UTCDate(item["receivedAt"], resolve))
+        except Invalid:
+            received = None
+        if received is None:
+            bad.append("receivedAt")
+    if bad:
+        raise invalid_properties("invalid EmailImport properties", *bad)
+    return str(blob_id), Incoming(
+        b"", mailbox_ids=list(mailbox_ids), keywords=list(keywords), received_at=received
+    )
+
+
+async def email_import(ctx: RequestContext, raw: JsonObject) -> list[MethodResponse]:
+    args = Args(raw, ("accountId", "ifInState", "emails"), {})
+    account = method_account(ctx, EMAIL, args.raw.get("accountId"), write=True)
+    if_in_state = args.string("ifInState")
+    emails = args.obj("emails")
+    if emails is None:
+        raise invalid_arguments("emails is required")
+    limit = ctx.limits.max_objects_in_set
+    if len(emails) > limit:
+        raise MethodError("requestTooLarge", f"at most {limit} imports (maxObjectsInSet)")
+
+    not_created: dict[str, JsonObject] = {}
+    wanted: dict[str, tuple[str, Incoming]] = {}
+    resolve = resolver(ctx.created_ids)
+    for creation_id, item in emails.items():
+        try:
+            wanted[creation_id] = _check(item, resolve)
+        except SetError as err:
+            not_created[creation_id] = err.to_json()
+
+    ready: dict[str, Prepared] = {}
+    for creation_id, (blob_id, incoming) in wanted.items():
+        data = await asyncio.to_thread(ctx.store.blobs.open, blob_id)
+        if data is None:
+            not_created[creation_id] = invalid_properties("no such blob", "blobId").to_json()
+            continue
+        with_bytes = Incoming(data, incoming.mailbox_ids, incoming.keywords, incoming.received_at)
+        [ready[creation_id]] = await asyncio.to_thread(prepare, ctx.store, [with_bytes])
+
+    def write(txn: WriteTxn) -> tuple[int, dict[str, JsonObject], dict[str, JsonObject]]:
+        old = txn.type_state(account.id, EMAIL.name).high
+        check_if_in_state(if_in_state, old, EMAIL.name)  # RFC 8621 section 4.8: ifInState
+        ensure_mail_account(txn)
+        created: dict[str, JsonObject] = {}
+        failed: dict[str, JsonObject] = {}
+        for creation_id, prepared in ready.items():
+            blob_id = wanted[creation_id][0]
+            if txn.blob_info(account.id, blob_id) is None:  # not this account's blob
+                failed[creation_id] = invalid_properties("no such blob", "blobId").to_json()
+                continue
+            try:
+                email_id = store_email(txn, prepared)
+            except IngestError as exc:
+                failed[creation_id] = invalid_properties(str(exc), "mailboxIds").to_json()
+                continue
+            record = txn.get_records(account.id, EMAIL.name, [email_id])[0]
+            created[creation_id] = {
+                "id": email_id,
+                "blobId": record.data["blobId"],
+                "threadId": record.data["threadId"],
+                "size": record.data["size"],
+            }
+        return old, created, failed
+
+    (old, created, failed), commit = await ctx.store.write(account.id, write)
+    ctx.record_commit(commit)
+    not_created.update(failed)
+    ctx.created_ids.update({cid: obj["id"] for cid, obj in created.items()})
+    changed = EMAIL.name in commit.changed_types
+    return [
+        (
+            "Email/import",
+            {
+                "accountId": account.id,
+                "oldState": encode_state(old, EMAIL.name),
+                "newState": encode_state(commit.modseq if changed else old, EMAIL.name),
+                "created": created or None,
+                "notCreated": not_created or None,
+            },
+        )
+    ]
