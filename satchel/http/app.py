@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
 
 from starlette.applications import Starlette
@@ -29,16 +29,23 @@ UPLOAD_PATH = "/jmap/upload/{accountId}/"
 DOWNLOAD_PATH = "/jmap/download/{accountId}/{blobId}/{name:path}"
 
 
-def create_app(services: Services) -> Starlette:
+def create_app(
+    services: Services,
+    companions: Sequence[Callable[[], contextlib.AbstractAsyncContextManager[object]]] = (),
+) -> Starlette:
     """The application serving `services`. It owns them from now on: the store is closed when
-    the application shuts down."""
+    the application shuts down. `companions` run for the application's lifetime in the same
+    process (e.g. the LMTP listener `satchel serve` adds) and stop before the store closes."""
     state = HttpState.build(services)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         sweeper = asyncio.create_task(expiry_loop(services.store))
         try:
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                for companion in companions:
+                    await stack.enter_async_context(companion())
+                yield
         finally:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -9,6 +9,7 @@ process from an import string, so the settings travel to them through an environ
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import msgspec
 import uvicorn
@@ -17,6 +18,7 @@ from starlette.applications import Starlette
 from satchel.config import Settings
 from satchel.http.app import create_app
 from satchel.services import open_services
+from satchel.smtp.lmtp_server import lmtp_listening
 
 SETTINGS_ENV = "SATCHEL_SERVE_SETTINGS_JSON"
 APP_FACTORY = "satchel.http.server:app_from_env"
@@ -42,7 +44,9 @@ def app_from_env() -> Starlette:
     if raw is None:
         raise RuntimeError(f"{SETTINGS_ENV} is not set; start the server with `satchel serve`")
     settings = msgspec.json.decode(raw, type=Settings)
-    return create_app(open_services(settings))
+    services = open_services(settings)
+    # LMTP runs in every worker next to HTTP (SO_REUSEPORT spreads TCP connections over them).
+    return create_app(services, [partial(lmtp_listening, services.store, settings)])
 
 
 def run_server(settings: Settings) -> None:

@@ -189,6 +189,10 @@ class SchemaTooNew(StoreError):
     """The database was migrated by a newer Satchel than this one; refuse to touch it."""
 
 
+class AddressTaken(StoreError):
+    """`add_alias` with an address that is already an alias (of anyone)."""
+
+
 class ReadTxn(MailReadTxn, Protocol):
     # --- JMAP records -------------------------------------------------------------------------
     def get_records(
@@ -235,6 +239,15 @@ class ReadTxn(MailReadTxn, Protocol):
         ...
 
     def tokens_for_user(self, user_id: str) -> list[Token]: ...
+
+    # --- mail address aliases (satchel/store/sqlite_addresses.py) -------------------------------
+    def user_id_for_alias(self, address: str) -> str | None:
+        """The user an alias address delivers to (compared lowercased), if any."""
+        ...
+
+    def aliases_for_user(self, user_id: str) -> list[str]:
+        """A user's alias addresses, lowercased and sorted."""
+        ...
 
 
 class WriteTxn(ReadTxn, MailWriteTxn, Protocol):
@@ -322,6 +335,16 @@ class WriteTxn(ReadTxn, MailWriteTxn, Protocol):
     def purge_tombstones(self, account_id: str, type_name: str, below_modseq: int) -> int:
         """Delete tombstones destroyed below `below_modseq` and raise the type's low modseq to it
         (changes since an older state become cannotCalculateChanges). Returns how many went."""
+        ...
+
+    # --- mail address aliases (satchel/store/sqlite_addresses.py) -------------------------------
+    def add_alias(self, user_id: str, address: str) -> None:
+        """Make `address` (stored lowercased) deliver to the user. AddressTaken if it is
+        already an alias; UserNotFound if there is no such user. Deleting the user removes it."""
+        ...
+
+    def remove_alias(self, address: str) -> str | None:
+        """Remove an alias; the user id it belonged to, or None if it was no alias."""
         ...
 
 

@@ -53,6 +53,7 @@ from satchel.store.base import (
 from satchel.store.blobs import FsBlobFiles
 from satchel.store.changelog import check_since, classify
 from satchel.store.migrate import migrate, read_version
+from satchel.store.sqlite_addresses import SqliteAddressRead, SqliteAddressWrite
 from satchel.store.sqlite_mail import SqliteMailRead, SqliteMailWrite
 
 T = TypeVar("T")
@@ -137,7 +138,7 @@ def _user(row: tuple[Any, ...]) -> User:
 _USER_COLUMNS = "u.id, u.username, u.password_hash, u.email"
 
 
-class SqliteRead(SqliteMailRead):
+class SqliteRead(SqliteAddressRead, SqliteMailRead):
     """`ReadTxn` over one connection already inside a transaction."""
 
     __slots__ = ("_conn",)
@@ -265,7 +266,7 @@ class SqliteRead(SqliteMailRead):
         return read_version(self._conn)
 
 
-class SqliteWrite(SqliteRead, SqliteMailWrite):
+class SqliteWrite(SqliteAddressWrite, SqliteRead, SqliteMailWrite):
     """`WriteTxn`: record changes carry one modseq, allocated lazily and written to the account
     (and to each changed type's state) on the first change, so reads inside the transaction see
     its own writes and a transaction that changes nothing bumps nothing."""

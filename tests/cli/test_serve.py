@@ -45,7 +45,7 @@ def wait_until_serving(url: str, auth: tuple[str, str]) -> httpx.Response:
 
 def serve(data_dir: Path, port: int, environ: dict[str, str]) -> subprocess.Popen[str]:
     argv = [sys.executable, "-m", "satchel", "serve", "--data", str(data_dir)]
-    argv += ["--listen", f"127.0.0.1:{port}", "--first-user"]
+    argv += ["--listen", f"127.0.0.1:{port}", "--first-user", "--lmtp", "off"]
     environ = {**environ, "SATCHEL_FAILED_LOGIN_DELAY": "0.1"}
     return subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ

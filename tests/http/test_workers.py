@@ -101,6 +101,8 @@ def start_serve(data: Path, listen: str, url: str, workers: int) -> subprocess.P
             listen,
             "--workers",
             str(workers),
+            "--lmtp",
+            "off",  # parallel test runs must not collide on the LMTP port
         ],
         env=clean_env(),
         stdout=subprocess.DEVNULL,
