@@ -7,6 +7,7 @@ Every command finds its data directory from `--data DIR`, else `SATCHEL_DATA`, e
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import sys
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -26,7 +27,10 @@ from satchel.auth.tokens import TOKEN_PREFIX, generate_token, token_hash
 from satchel.auth.usernames import username_problem
 from satchel.config import Settings, load_settings, resolve_data_dir
 from satchel.store import open_store
-from satchel.store.base import Store, StoreError, User, WriteTxn
+from satchel.store.base import AddressTaken, Store, StoreError, User, WriteTxn
+
+if TYPE_CHECKING:
+    from satchel.importer import ImportReport, ProgressJournal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -109,6 +113,14 @@ def _existing_user(store: Store, name: str) -> User:
     return user
 
 
+def _provision(store: Store, user: User) -> None:
+    """Give a new user's personal account what a mail account starts with (CONTRACT.md 7)."""
+    from satchel.mail.provision import provision_account
+
+    for account in store.read_sync(lambda txn: txn.accounts_for_user(user.id)):
+        asyncio.run(provision_account(store, account.id))
+
+
 def _print_json(value: object) -> None:
     click.echo(json.dumps(value))
 
@@ -152,7 +164,8 @@ def user_add(name: str, password_stdin: bool, as_json: bool, data: str | None) -
         return txn.create_user(name, password_hash, None)
 
     with _store(settings, create=True) as store:
-        store.write_sync("", create)
+        created, _ = store.write_sync("", create)
+        _provision(store, created)
     if as_json:
         _print_json({"username": name, "password": password})
     elif generated:
@@ -228,6 +241,95 @@ def user_delete(name: str, yes: bool, data: str | None) -> None:
 
         store.write_sync("", delete)
     click.echo(f"Deleted user {name}.")
+
+
+@user.group()
+def alias() -> None:
+    """Extra addresses delivering to a user (its own is NAME@domain)."""
+
+
+def _alias_address(settings: Settings, address: str) -> str:
+    from satchel.mail.recipients import local_domains, split_address
+
+    parts = split_address(address)
+    if parts is None:
+        raise CliError(f"{address!r} is not an address (local@domain)")
+    if parts[1] not in local_domains(settings):
+        domains = ", ".join(sorted(local_domains(settings)))
+        raise CliError(
+            f"{parts[1]} is not a local domain ({domains}); set `domain` or `local_domains`"
+        )
+    return f"{parts[0].lower()}@{parts[1]}"
+
+
+@alias.command("add")
+@click.argument("name")
+@click.argument("address")
+@data_option
+def alias_add(name: str, address: str, data: str | None) -> None:
+    """Make ADDRESS deliver to user NAME."""
+    settings = _settings(data)
+    wanted = _alias_address(settings, address)
+    with _store(settings) as store:
+        found = _existing_user(store, name)
+        local = wanted.rpartition("@")[0]
+        other = store.read_sync(lambda txn: txn.user_by_name(local))
+        if other is not None and other.id != found.id:
+            raise CliError(f"{wanted} is the address of user {other.username}")
+
+        def add(txn: WriteTxn) -> None:
+            try:
+                txn.add_alias(found.id, wanted)
+            except AddressTaken:
+                owner = txn.user_id_for_alias(wanted)
+                who = txn.user_by_id(owner) if owner else None
+                raise CliError(
+                    f"{wanted} is already an alias of {who.username if who else 'another user'}"
+                ) from None
+
+        store.write_sync("", add)
+    click.echo(f"{wanted} now delivers to {name}.")
+
+
+@alias.command("remove")
+@click.argument("name")
+@click.argument("address")
+@data_option
+def alias_remove(name: str, address: str, data: str | None) -> None:
+    """Stop ADDRESS delivering to user NAME."""
+    with _store(_settings(data)) as store:
+        found = _existing_user(store, name)
+        wanted = address.strip().lower()
+
+        def remove(txn: WriteTxn) -> None:
+            if txn.user_id_for_alias(wanted) != found.id:
+                raise CliError(
+                    f"{wanted} is not an alias of {name} (see `satchel user alias list {name}`)"
+                )
+            txn.remove_alias(wanted)
+
+        store.write_sync("", remove)
+    click.echo(f"Removed {wanted} from {name}.")
+
+
+@alias.command("list")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@data_option
+def alias_list(name: str, as_json: bool, data: str | None) -> None:
+    """List user NAME's addresses: its own, then its aliases."""
+    from satchel.mail.recipients import primary_address
+
+    settings = _settings(data)
+    with _store(settings) as store:
+        found = _existing_user(store, name)
+        aliases = store.read_sync(lambda txn: txn.aliases_for_user(found.id))
+    if as_json:
+        _print_json({"address": primary_address(settings, name), "aliases": aliases})
+        return
+    click.echo(primary_address(settings, name))
+    for address in aliases:
+        click.echo(address)
 
 
 @cli.group()
@@ -360,11 +462,15 @@ def _welcome(settings: Settings, url: str, first_user: bool) -> None:
             users, _ = store.write_sync("", create)
             if users:
                 password = None
+            else:
+                _provision(store, _existing_user(store, FIRST_USER))
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(no_wrap=True)
     grid.add_row("Session URL", url)
+    if settings.lmtp_listen:
+        grid.add_row("LMTP", settings.lmtp_listen)
     if password is not None:
         grid.add_row("Username", FIRST_USER)
         grid.add_row("Password", password)
@@ -395,18 +501,255 @@ def _welcome(settings: Settings, url: str, first_user: bool) -> None:
     is_flag=True,
     help=f"On an empty data directory, create user {FIRST_USER!r} and print its password.",
 )
-def serve(data: str | None, listen: str | None, workers: int | None, first_user: bool) -> None:
-    """Serve JMAP over HTTP."""
-    settings = _settings(data, {"listen": listen, "workers": workers})
+@click.option(
+    "--lmtp",
+    metavar="HOST:PORT|unix:PATH|off",
+    default=None,
+    help="Where to accept mail over LMTP (default: 127.0.0.1:8024).",
+)
+def serve(
+    data: str | None, listen: str | None, workers: int | None, first_user: bool, lmtp: str | None
+) -> None:
+    """Serve JMAP over HTTP, and accept mail over LMTP."""
+    if lmtp is not None and lmtp.strip().lower() == "off":
+        lmtp = ""
+    settings = _settings(data, {"listen": listen, "workers": workers, "lmtp_listen": lmtp})
     from satchel.http.server import parse_listen, run_server
+    from satchel.smtp.lmtp_server import parse_lmtp_listen
 
     try:
         host, port = parse_listen(settings.listen)
     except ValueError as exc:
         raise CliError(f"{exc} (e.g. 127.0.0.1:8080, [::1]:8080 or :8080)") from exc
+    try:
+        parse_lmtp_listen(settings.lmtp_listen)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
     _welcome(settings, session_url(settings, host, port), first_user)
     sys.stdout.flush()  # the banner must be out before the server blocks (pipes, journald)
     run_server(settings)
+
+
+# --- mail in: deliver, import ------------------------------------------------------------------
+
+EX_DATAERR = 65  # sysexits.h: the input data was bad
+EX_NOUSER = 67  # sysexits.h: addressee unknown
+EX_TEMPFAIL = 75  # sysexits.h: temporary failure, the MTA retries later
+
+
+class DeliverError(click.ClickException):
+    """`satchel deliver` ends with a sysexits code an MTA understands, never plain 1."""
+
+    exit_code = EX_TEMPFAIL
+
+
+class BadMessage(DeliverError):
+    exit_code = EX_DATAERR
+
+
+class UnknownRecipient(DeliverError):
+    exit_code = EX_NOUSER
+
+
+async def _target_account(store: Store, settings: Settings, who: str) -> tuple[str, str | None]:
+    """(account id, plus-address detail) for a user name or a local address."""
+    from satchel.mail.recipients import resolve
+
+    if "@" in who:
+        recipient = await store.read(lambda txn: resolve(txn, settings, who))
+        if recipient is None:
+            raise UnknownRecipient(f"no local user or alias {who!r}")
+        return recipient.account_id, recipient.mailbox_hint
+    user = await store.read(lambda txn: txn.user_by_name(who.lower()))
+    accounts = [] if user is None else await store.read(lambda txn: txn.accounts_for_user(user.id))
+    personal = [a.id for a in accounts if a.is_personal]
+    if not personal:
+        raise UnknownRecipient(f"no user named {who!r}")
+    return personal[0], None
+
+
+async def _mailbox_for(
+    store: Store, account_id: str, name: str | None, required: bool
+) -> list[str] | None:
+    """The mailbox ids to deliver into: None (the inbox) when no name, or when a plus-address
+    names no mailbox; an error when `--mailbox` names none."""
+    from satchel.mail.ingest import mailbox_id_by_role_or_name
+    from satchel.mail.provision import provision_account
+
+    if not name:
+        return None
+    await provision_account(store, account_id)
+    found = await mailbox_id_by_role_or_name(store, account_id, name)
+    if found is None and required:
+        raise CliError(f"the account has no mailbox named {name!r}")
+    return None if found is None else [found]
+
+
+@cli.command()
+@click.argument("who", metavar="USER")
+@click.option(
+    "--mailbox", metavar="NAME", default=None, help="Deliver into this mailbox (name or role)."
+)
+@data_option
+def deliver(who: str, mailbox: str | None, data: str | None) -> None:
+    """Deliver the message on standard input to USER (a user name or a local address).
+
+    Exits 0 once the message is stored durably, 65 for an empty or oversized message, 67 for an
+    unknown recipient and 75 (temporary failure: try again later) for anything else."""
+    from satchel.importer import to_crlf
+    from satchel.mail.ingest import Incoming, ingest
+    from satchel.smtp.lmtp import DEFAULT_MAX_MESSAGE_SIZE
+
+    try:
+        raw = sys.stdin.buffer.read(DEFAULT_MAX_MESSAGE_SIZE + 1)
+        if not raw.strip():
+            raise BadMessage("no message on standard input")
+        if len(raw) > DEFAULT_MAX_MESSAGE_SIZE:
+            raise BadMessage(f"the message is over {DEFAULT_MAX_MESSAGE_SIZE} bytes")
+        settings = _settings(data)
+        with _store(settings) as store:
+
+            async def run() -> str:
+                account_id, hint = await _target_account(store, settings, who)
+                mailbox_ids = await _mailbox_for(store, account_id, mailbox or hint, bool(mailbox))
+                email_id, _ = await ingest(store, account_id, Incoming(to_crlf(raw), mailbox_ids))
+                return email_id
+
+            email_id = asyncio.run(run())
+    except DeliverError:
+        raise
+    except click.ClickException as exc:
+        raise DeliverError(exc.format_message()) from exc
+    except Exception as exc:
+        raise DeliverError(f"{type(exc).__name__}: {exc}") from exc
+    click.echo(f"Delivered to {who} as Email {email_id}.", err=True)
+
+
+@cli.command("import")
+@click.argument("name", metavar="USER")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--mailbox", metavar="NAME", default=None, help="Import into this mailbox (default: Inbox)."
+)
+@click.option(
+    "--batch",
+    "batch_size",
+    type=click.IntRange(1, 5000),
+    default=200,
+    show_default=True,
+    help="Messages per write transaction.",
+)
+@click.option(
+    "--keep-deleted", is_flag=True, help="Import Maildir messages flagged T, with $deleted."
+)
+@click.option("--restart", is_flag=True, help="Forget earlier progress and import it all again.")
+@data_option
+def import_mail(
+    name: str,
+    path: Path,
+    mailbox: str | None,
+    batch_size: int,
+    keep_deleted: bool,
+    restart: bool,
+    data: str | None,
+) -> None:
+    """Import an mbox file or a Maildir folder into user NAME's account.
+
+    Resumable: run it again after an interruption and it goes on where it stopped."""
+    from satchel import importer
+
+    settings = _settings(data)
+    if not importer.is_mbox(path) and not importer.is_maildir(path):
+        raise CliError(f"{path} is neither an mbox file nor a Maildir (with cur/ or new/)")
+    with _store(settings) as store:
+        found = _existing_user(store, name)
+        accounts = store.read_sync(lambda txn: txn.accounts_for_user(found.id))
+        account_id = next(a.id for a in accounts if a.is_personal)
+        journal = importer.ProgressJournal(settings.data_path, path, account_id)
+        if restart:
+            journal.reset()
+        report = asyncio.run(
+            _import(store, account_id, path, mailbox, batch_size, keep_deleted, journal)
+        )
+    for key, reason in report.failed[:20]:
+        click.echo(f"failed: message at {key}: {reason}", err=True)
+    summary = f"Imported {report.imported} messages into {name}'s account"
+    if report.failed:
+        raise CliError(f"{summary}; {len(report.failed)} failed (listed above)")
+    click.echo(summary + ".")
+
+
+async def _import(
+    store: Store,
+    account_id: str,
+    path: Path,
+    mailbox: str | None,
+    batch_size: int,
+    keep_deleted: bool,
+    journal: ProgressJournal,
+) -> ImportReport:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from satchel import importer
+    from satchel.mail.provision import provision_account
+
+    await provision_account(store, account_id)
+    mailbox_ids = await _mailbox_for(store, account_id, mailbox, True)
+    columns = [
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+        items: Iterator[tuple[importer.SourceMessage, int | None]]
+        if importer.is_mbox(path):
+            start = _resume_offset(journal, path)
+            total = path.stat().st_size
+            task = progress.add_task("mbox bytes", total=total, completed=start)
+            items = importer.mbox_messages(path, start)
+
+            def advance(batch: importer.Batch) -> None:
+                progress.update(task, completed=batch.end_offset)
+        else:
+            done = journal.maildir_done()
+            files = sum(
+                len(list((path / sub).iterdir())) for sub in ("cur", "new") if (path / sub).is_dir()
+            )
+            task = progress.add_task("messages", total=files, completed=len(done))
+            messages = importer.maildir_messages(path, keep_deleted, done)
+            items = ((m, None) for m in messages)
+
+            def advance(batch: importer.Batch) -> None:
+                progress.advance(task, len(batch.messages))
+
+        return await importer.import_batches(
+            store,
+            account_id,
+            importer.batches(items, batch_size),
+            mailbox_ids,
+            journal,
+            advance,
+        )
+
+
+def _resume_offset(journal: ProgressJournal, path: Path) -> int:
+    """Where an interrupted mbox import stopped (0 for a new one)."""
+    from satchel import importer
+
+    offset = journal.mbox_offset()
+    if importer.mbox_resumable(path, offset):
+        return offset
+    raise CliError(
+        f"{path} changed since the last import stopped at byte {offset}; "
+        "run again with --restart to import all of it"
+    )
 
 
 # --- doctor -----------------------------------------------------------------------------------
