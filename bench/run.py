@@ -1,0 +1,156 @@
+"""Benchmark runner: a fresh Satchel, the shared mail corpus over LMTP, then jmapbench.
+
+    .venv/bin/python bench/run.py --messages 5000 --clients 1,8 --duration 15
+
+Steps: make a temporary data directory with user alice/alicepass; start `satchel serve` on free
+ports (HTTP and LMTP); deliver the corpus of `load_mail.py` (fixed seed, the same mail the Cyrus
+figures in its README were measured with) to alice over LMTP and print the delivery rate; deliver
+extra rounds to other users to measure the rate with more LMTP connections (`--lmtp-conns 1,4`:
+the corpus goes in with the first count, each further count delivers `--rate-messages` to a user
+of its own, so alice's mailbox is the same whatever is measured); run `jmapbench.py` against
+alice with `--server-pid`, so server CPU per request is reported; print its table.
+
+Never part of the test suite. The shared scripts live in `--bench-dir` (default
+/work/shared/bench); they use only the standard library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+DEFAULT_BENCH_DIR = Path("/work/shared/bench")
+PASSWORD = "alicepass"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def satchel(*args: str, data: Path, stdin: str | None = None) -> None:
+    argv = [sys.executable, "-m", "satchel", *args, "--data", str(data)]
+    subprocess.run(argv, input=stdin, text=True, check=True, capture_output=True)
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"satchel serve exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+        except urllib.error.HTTPError:
+            return  # 401: it is up
+        except OSError:
+            time.sleep(0.1)
+            continue
+        return
+    raise SystemExit(f"satchel serve did not answer at {url}")
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listens for LMTP on port {port}")
+
+
+def load(
+    bench_dir: Path, messages: int, rcpt: str, lmtp_port: int, conns: int, server_pid: int
+) -> str:
+    argv = [sys.executable, str(bench_dir / "load_mail.py"), "-n", str(messages)]
+    argv += ["--lmtp", f"127.0.0.1:{lmtp_port}", "--rcpt", rcpt, "--conns", str(conns)]
+    argv += ["--server-pid", str(server_pid)]
+    result = subprocess.run(argv, capture_output=True, text=True)
+    if result.returncode != 0:
+        print(result.stdout + result.stderr, file=sys.stderr)
+        raise SystemExit("loading the corpus failed")
+    return result.stdout.strip()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--messages", "-n", type=int, default=5000, help="corpus size (5000)")
+    ap.add_argument("--clients", "-c", default="1,8", help="jmapbench client counts (1,8)")
+    ap.add_argument("--duration", "-d", type=float, default=15.0, help="seconds per run (15)")
+    ap.add_argument("--workloads", "-w", default=None, help="jmapbench workloads (all)")
+    ap.add_argument("--workers", type=int, default=1, help="satchel serve --workers (1)")
+    ap.add_argument("--lmtp-conns", default="1,4", help="LMTP connection counts to measure")
+    ap.add_argument("--rate-messages", type=int, default=1000, help="per extra LMTP round")
+    ap.add_argument("--load-only", action="store_true", help="stop after loading the corpus")
+    ap.add_argument("--md", help="also write jmapbench's markdown table here")
+    ap.add_argument("--keep", action="store_true", help="keep the data directory")
+    ap.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
+    args = ap.parse_args()
+
+    conns = [int(c) for c in args.lmtp_conns.split(",") if c.strip()]
+    workdir = Path(tempfile.mkdtemp(prefix="satchel-bench-"))
+    data = workdir / "data"
+    http_port, lmtp_port = free_port(), free_port()
+    users = ["alice"] + [f"rate{c}x{i}" for i, c in enumerate(conns[1:])]
+    for name in users:
+        satchel("user", "add", name, "--password-stdin", data=data, stdin=PASSWORD + "\n")
+    serve = [sys.executable, "-m", "satchel", "serve", "--data", str(data)]
+    serve += ["--listen", f"127.0.0.1:{http_port}", "--lmtp", f"127.0.0.1:{lmtp_port}"]
+    serve += ["--workers", str(args.workers)]
+    env = {**os.environ, "SATCHEL_LOG_LEVEL": "warning"}
+    server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL)
+    session_url = f"http://127.0.0.1:{http_port}/.well-known/jmap"
+    try:
+        wait_for_http(session_url, server)
+        wait_for_port(lmtp_port)
+        print(f"satchel pid {server.pid}, data {data}, {session_url}, LMTP :{lmtp_port}")
+        print(
+            "corpus:",
+            load(args.bench_dir, args.messages, "alice@localhost", lmtp_port, conns[0], server.pid),
+        )
+        for name, count in zip(users[1:], conns[1:], strict=True):
+            rate = load(
+                args.bench_dir,
+                args.rate_messages,
+                f"{name}@localhost",
+                lmtp_port,
+                count,
+                server.pid,
+            )
+            print(f"rate ({name}):", rate)
+        if args.load_only:
+            return
+        bench = [sys.executable, str(args.bench_dir / "jmapbench.py"), "--url", session_url]
+        bench += ["-u", "alice", "-p", PASSWORD, "-c", args.clients, "-d", str(args.duration)]
+        bench += ["--server-pid", str(server.pid)]
+        if args.workloads:
+            bench += ["-w", args.workloads]
+        if args.md:
+            bench += ["--md", args.md]
+        subprocess.run(bench, check=False)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
