@@ -60,7 +60,7 @@ def register_mail(registry: Registry, settings: Settings) -> None:
     )
     for datatype in (MAILBOX, THREAD):
         register_type(registry, datatype)
-    register_email_methods(registry)
+    register_email_methods(registry, settings.domain)
     registry.add_method(
         MethodSpec(name="SearchSnippet/get", capability=MAIL, handler=search_snippet_get)
     )

@@ -152,7 +152,9 @@ def email_query(scope: QueryScope, node: FilterNode | None, sort: list[Comparato
 
 
 def _on_create(scope: SetScope, obj: JsonObject) -> JsonObject | None:
-    raise SetError("forbidden", "creating Emails with Email/set is not supported yet")
+    # Creates are composed outside the generic /set (satchel.mail.email_set); a create that
+    # reaches the generic path (Email/copy, not offered) is refused.
+    raise SetError("forbidden", "Emails are created by Email/set's compose path")
 
 
 def _on_update(scope: SetScope, email_id: str, old: JsonObject, new: JsonObject) -> None:
@@ -242,12 +244,16 @@ EMAIL: Final = DataType(
 )
 
 
-def register_email_methods(registry: Registry) -> None:
-    """Email's standard methods, with Email/get extended for body values and header forms."""
+def register_email_methods(registry: Registry, domain: str) -> None:
+    """Email's standard methods, with Email/get extended for body values and header forms and
+    Email/set for creates (`domain` names generated Message-IDs)."""
     from satchel.mail.email_get import email_get
+    from satchel.mail.email_set import email_set_handler
 
     register_type(registry, EMAIL)
-    spec = registry.methods["Email/get"]
     registry.methods["Email/get"] = MethodSpec(
-        name=spec.name, capability=spec.capability, handler=email_get, writes=False
+        name="Email/get", capability=MAIL, handler=email_get, writes=False
+    )
+    registry.methods["Email/set"] = MethodSpec(
+        name="Email/set", capability=MAIL, handler=email_set_handler(domain), writes=True
     )

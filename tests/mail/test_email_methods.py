@@ -287,12 +287,6 @@ async def test_destroy_updates_thread_counts_and_releases_the_blob(mail: MailCli
     assert (await mail.ok("Email/query"))["ids"] == [b]
 
 
-async def test_create_is_refused_for_now(mail: MailClient) -> None:
-    inbox = await mail.mailbox_id("inbox")
-    result = await mail.ok("Email/set", create={"k": {"mailboxIds": {inbox: True}}})
-    assert result["notCreated"]["k"]["type"] == "forbidden"
-
-
 # --- SearchSnippet/get ----------------------------------------------------------------------------
 
 
