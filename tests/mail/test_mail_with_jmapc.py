@@ -1,0 +1,159 @@
+"""The real `jmapc` client (strict, typed, independently written) reads and changes mail on a
+real Satchel over HTTP: Mailbox/get, Email/query -> Email/get by result reference, Thread/get,
+Email/set keywords, SearchSnippet/get. Mail arrives through ingest, as LMTP delivers it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jmapc
+import pytest
+import requests
+import requests.adapters
+import uvicorn
+from jmapc.methods import (
+    EmailGet,
+    EmailGetResponse,
+    EmailQuery,
+    EmailQueryResponse,
+    EmailSet,
+    EmailSetResponse,
+    MailboxGet,
+    MailboxGetResponse,
+    SearchSnippetGet,
+    SearchSnippetGetResponse,
+    ThreadGet,
+    ThreadGetResponse,
+)
+from mail_client import message
+
+from satchel.auth.authenticator import Authenticator
+from satchel.auth.passwords import hash_password
+from satchel.config import load_settings
+from satchel.core.limits import CoreLimits
+from satchel.http.app import create_app
+from satchel.mail.ingest import Incoming, ingest
+from satchel.services import Services, build_registry
+from satchel.store import open_store
+from satchel.store.base import Store, WriteTxn
+
+PASSWORD = "alice-mail-password"
+
+
+@dataclass
+class Server:
+    port: int
+    store: Store
+    account_id: str
+
+
+class HttpsToHttpAdapter(requests.adapters.HTTPAdapter):
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        assert request.url is not None
+        request.url = "http://" + request.url.removeprefix("https://")
+        return super().send(request, *args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+def server(tmp_path: Path, password_hash: str) -> Iterator[Server]:
+    data = tmp_path / "data"
+    settings = load_settings(str(data), overrides={"failed_login_delay": 0.0}, environ={})
+    limits = CoreLimits()
+    store = open_store(data)
+
+    def create(txn: WriteTxn) -> str:
+        user = txn.create_user("alice", password_hash, "alice@example.com")
+        return txn.accounts_for_user(user.id)[0].id
+
+    account_id, _ = store.write_sync("", create)
+    services = Services(
+        settings=settings,
+        store=store,
+        registry=build_registry(settings, limits),
+        limits=limits,
+        authenticator=Authenticator(store, settings),
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(create_app(services), log_level="warning", lifespan="on", ws="none")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not uv.started:
+        assert thread.is_alive()
+        threading.Event().wait(0.01)
+    yield Server(sock.getsockname()[1], store, account_id)
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+def _client(server: Server) -> jmapc.Client:
+    host = f"127.0.0.1:{server.port}"
+    client = jmapc.Client.create_with_password(host=host, user="alice", password=PASSWORD)
+    client.requests_session.mount(f"https://{host}/", HttpsToHttpAdapter())
+    return client
+
+
+def _deliver(server: Server, raw: bytes, received_at: float) -> str:
+    email_id, _ = asyncio.run(
+        ingest(server.store, server.account_id, Incoming(raw, received_at=received_at))
+    )
+    return email_id
+
+
+def test_jmapc_reads_mailboxes_threads_and_emails(server: Server) -> None:
+    first = _deliver(server, message("Dinner", message_id="<d1@x>"), 1000)
+    reply = _deliver(server, message("Re: Dinner", message_id="<d2@x>", in_reply_to="<d1@x>"), 2000)
+    client = _client(server)
+    mailboxes = client.request(MailboxGet(ids=None))
+    assert isinstance(mailboxes, MailboxGetResponse)
+    roles = {m.role: m for m in mailboxes.data}
+    assert set(roles) == {"inbox", "drafts", "sent", "trash", "junk", "archive"}
+    assert roles["inbox"].total_emails == 2 and roles["inbox"].unread_threads == 1
+
+    query, got = client.request(
+        [
+            EmailQuery(filter=jmapc.EmailQueryFilterCondition(in_mailbox=roles["inbox"].id)),
+            EmailGet(ids=jmapc.Ref("/ids")),
+        ]
+    )
+    assert isinstance(query.response, EmailQueryResponse)
+    assert query.response.ids == [reply, first]
+    assert isinstance(got.response, EmailGetResponse)
+    emails = {e.id: e for e in got.response.data}
+    assert emails[first].subject == "Dinner"
+    assert emails[reply].mail_from == [jmapc.EmailAddress(name="Bob", email="bob@example.com")]
+    assert emails[first].thread_id == emails[reply].thread_id
+
+    threads = client.request(ThreadGet(ids=[emails[first].thread_id or ""]))
+    assert isinstance(threads, ThreadGetResponse)
+    assert threads.data[0].email_ids == [first, reply]
+
+
+def test_jmapc_marks_an_email_seen_and_searches(server: Server) -> None:
+    email_id = _deliver(server, message("Receipt", body="your banana order\r\n"), 1000)
+    client = _client(server)
+    result = client.request(EmailSet(update={email_id: {"keywords/$seen": True}}))
+    assert isinstance(result, EmailSetResponse)
+    assert result.updated is not None and email_id in result.updated
+    got = client.request(EmailGet(ids=[email_id], properties=["keywords"]))
+    assert isinstance(got, EmailGetResponse)
+    assert got.data[0].keywords == {"$seen": True}
+    snippets = client.request(
+        SearchSnippetGet(ids=[email_id], filter=jmapc.EmailQueryFilterCondition(text="banana"))
+    )
+    assert isinstance(snippets, SearchSnippetGetResponse)
+    assert (
+        snippets.data[0].preview is not None and "<mark>banana</mark>" in snippets.data[0].preview
+    )
