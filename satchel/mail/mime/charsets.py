@@ -37,6 +37,7 @@ _ALIASES = {
     "unicode-1-1-utf-7": "utf-7",
     "utf8": "utf-8",
 }
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Codecs Python knows that are not charsets a message can be written in.
 _NOT_MAIL_CHARSETS = frozenset(
     {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined", "mbcs", "oem"}
@@ -86,6 +87,8 @@ def decode_text(data: bytes, charset: str | None) -> tuple[str, bool]:
             return data.decode("utf-8"), True
         except UnicodeDecodeError:
             return _decode_loose(data), True
+    if codec == "utf-7":
+        return _decode_utf7(data)
     try:
         return data.decode(codec), False
     except UnicodeDecodeError:
@@ -96,6 +99,13 @@ def decode_text(data: bytes, charset: str | None) -> tuple[str, bool]:
         return data.decode(codec, "replace"), True
     except Exception:
         return _decode_loose(data), True
+
+
+def _decode_utf7(data: bytes) -> tuple[str, bool]:
+    """UTF-7 can encode lone surrogates, which no JSON encoder accepts: they become U+FFFD."""
+    text = data.decode("utf-7", "replace")
+    clean = _SURROGATE.sub("\ufffd", text)
+    return clean, clean != text or "\ufffd" in text
 
 
 def _decode_loose(data: bytes) -> str:

@@ -49,6 +49,8 @@ def strip_comments(value: str) -> str:
 
 def _split_params(value: str) -> list[str]:
     """Split at semicolons outside quoted strings."""
+    if '"' not in value:
+        return value.split(";")
     items: list[str] = []
     buf: list[str] = []
     quoted = False

@@ -169,11 +169,13 @@ class _Parser:
     def entity(self, start: int, end: int, depth: int, default_type: str) -> Part:
         headers, header_end, body_start = parse_headers(self.raw, start, end)
         self.count += 1
-        part = _describe(str(self.count), headers, start, header_end, body_start, end, default_type)
+        part, params = _describe(
+            str(self.count), headers, start, header_end, body_start, end, default_type
+        )
         if depth >= MAX_DEPTH or self.count >= MAX_PARTS:
             return part
         if part.is_multipart:
-            self._split_multipart(part, headers, depth)
+            self._split_multipart(part, params.get("boundary"), depth)
         elif (
             part.type in ("message/rfc822", "message/global")
             and part.transfer_encoding in IDENTITY_ENCODINGS
@@ -182,9 +184,10 @@ class _Parser:
             part.sub_parts.append(self.entity(body_start, end, depth + 1, "text/plain"))
         return part
 
-    def _split_multipart(self, part: Part, headers: list[Header], depth: int) -> None:
-        boundary = _boundary(headers)
-        ranges = None if boundary is None else self._body_ranges(part, boundary)
+    def _split_multipart(self, part: Part, boundary_param: str | None, depth: int) -> None:
+        # Boundaries are 7-bit (RFC 2046); trailing white space is not part of one.
+        boundary = (boundary_param or "").rstrip(" \t").encode("utf-8", "replace")
+        ranges = self._body_ranges(part, boundary) if boundary else None
         if not ranges:
             # RFC 2046 requires a boundary; without one (or without a single delimiter line)
             # the body is shown as text rather than lost.
@@ -246,18 +249,6 @@ def _first(headers: list[Header], lowered_name: str) -> Header | None:
     return None
 
 
-def _boundary(headers: list[Header]) -> bytes | None:
-    header = _first(headers, "content-type")
-    if header is None:
-        return None
-    _type, params = parse_structured(header.raw)
-    boundary = params.get("boundary")
-    if not boundary:
-        return None
-    # Boundaries are 7-bit (RFC 2046); trailing white space is not part of one.
-    return boundary.rstrip(" \t").encode("utf-8", "replace") or None
-
-
 def _describe(
     part_id: str,
     headers: list[Header],
@@ -266,8 +257,9 @@ def _describe(
     body_start: int,
     body_end: int,
     default_type: str,
-) -> Part:
-    """A part's RFC 8621 section 4.1.4 properties from its Content-* header fields."""
+) -> tuple[Part, dict[str, str]]:
+    """A part's RFC 8621 section 4.1.4 properties from its Content-* header fields, and its
+    Content-Type parameters."""
     media_type = default_type
     params: dict[str, str] = {}
     content_type = _first(headers, "content-type")
@@ -303,7 +295,7 @@ def _describe(
     transfer = _first(headers, "content-transfer-encoding")
     if transfer is not None:
         encoding = "".join(strip_comments(unfold(transfer.raw)).split()).lower() or None
-    return Part(
+    part = Part(
         part_id=part_id,
         headers=headers,
         header_start=header_start,
@@ -319,6 +311,7 @@ def _describe(
         location=location,
         transfer_encoding=encoding,
     )
+    return part, params
 
 
 def _angle_stripped(header: Header | None) -> str | None:

@@ -14,7 +14,7 @@ from satchel.mail.mime.bodies import (
 )
 from satchel.mail.mime.headers import header_property
 from satchel.mail.mime.structure import Message, Part
-from satchel.mail.mime.transfer import decode_transfer
+from satchel.mail.mime.transfer import decoded_size
 
 PREVIEW_CHARS = 256  # RFC 8621 section 4.1.4: preview MUST NOT be more than 256 characters
 SEARCH_BODY_CHARS = 1_000_000  # body text kept for the full-text index, per message
@@ -84,8 +84,7 @@ def _body_part(
     if multipart:
         size = part.body_end - part.body_start
     else:
-        body = raw[part.body_start : part.body_end]
-        size = len(decode_transfer(body, part.transfer_encoding)[0])
+        size = decoded_size(raw[part.body_start : part.body_end], part.transfer_encoding)
     sub_parts = [_body_part(raw, sub, blob_id, objects) for sub in part.sub_parts]
     obj: dict[str, Any] = {
         "partId": None if multipart else part.part_id,

@@ -14,6 +14,7 @@ import re
 IDENTITY_ENCODINGS = frozenset({None, "", "7bit", "8bit", "binary"})
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _B64_DELETE = bytes(b for b in range(256) if b not in _B64_ALPHABET + b"=")
+_B64_EXPECTED = _B64_ALPHABET + b"= \t\r\n"  # anything else in a body is junk
 _QP_SOFT_BREAK_SPACE = re.compile(rb"=[ \t]+(\r?\n)")
 _QP_BAD_ESCAPE = re.compile(rb"=(?![0-9A-Fa-f]{2}|\r?\n|$)")
 
@@ -24,7 +25,7 @@ def decode_base64(data: bytes) -> tuple[bytes, bool]:
     Padding ends a run; text after it is decoded as a further run (mailers that concatenate
     encoded blocks exist), so no sextets are shifted across a pad."""
     clean = data.translate(None, _B64_DELETE)
-    malformed = len(clean) != len(data) - _count_whitespace(data)
+    malformed = bool(data.translate(None, _B64_EXPECTED))
     out: list[bytes] = []
     for run in clean.split(b"=") if b"=" in clean else (clean,):
         if len(run) % 4 == 1:
@@ -35,8 +36,23 @@ def decode_base64(data: bytes) -> tuple[bytes, bool]:
     return b"".join(out), malformed
 
 
-def _count_whitespace(data: bytes) -> int:
-    return sum(data.count(bytes((c,))) for c in b" \t\r\n")
+def base64_decoded_size(data: bytes) -> int:
+    """len(decode_base64(data)[0]) without decoding: each run of sextets gives 3 octets per
+    4, plus 1 or 2 for a tail of 2 or 3 (a tail of 1 is dropped)."""
+    clean = data.translate(None, _B64_DELETE)
+    size = 0
+    for run in clean.split(b"=") if b"=" in clean else (clean,):
+        size += len(run) // 4 * 3 + (0, 0, 1, 2)[len(run) % 4]
+    return size
+
+
+def decoded_size(data: bytes, encoding: str | None) -> int:
+    """The size of the decoded body (RFC 8621 EmailBodyPart.size)."""
+    if encoding == "base64":
+        return base64_decoded_size(data)
+    if encoding == "quoted-printable":
+        return len(decode_quoted_printable(data)[0])
+    return len(data)
 
 
 def decode_quoted_printable(data: bytes) -> tuple[bytes, bool]:

@@ -299,3 +299,25 @@ def test_decoded_part_of_a_base64_attachment_by_part_id() -> None:
     assert attachment["size"] == len(payload)
     part = find_part(message, attachment["partId"])
     assert part is not None and decoded_part(raw, part) == payload
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"QQ==",
+        b"QUI=",
+        b"QUJD",
+        b"QUJDRA",
+        b"QQ==QUI=",
+        b"Q",
+        b"QUJDR",
+        b"!Q U\r\nJ D=",
+        b"====",
+    ],
+)
+def test_base64_size_matches_the_decoded_octets(body: bytes) -> None:
+    raw = b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    message = parse_message(raw + body)
+    summary = summarize(raw + body, message, "G")
+    assert summary["bodyStructure"]["size"] == len(decoded_part(raw + body, message.root))
