@@ -2,7 +2,7 @@
 
 aiosmtpd's `LMTP` class sends a single reply after DATA; RFC 2033 section 4.2 wants one reply per
 accepted recipient, in RCPT order, each sent only once that recipient's copy is durably stored
-(`satchel.mail.ingest.ingest` returns after the blob is fsynced and the rows committed). So
+(`satchel.smtp.delivery` answers after the blob is fsynced and the rows committed). So
 `SatchelLmtp` overrides DATA; everything else (command parsing, MAIL/RCPT syntax, RSET, NOOP,
 QUIT, timeouts, PIPELINING by reading commands one at a time) is aiosmtpd's. The pure parts
 (reading the dot-stuffed data, reply codes, trace headers) live in `satchel.smtp.lmtp`.
@@ -33,9 +33,10 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import Envelope, Session, syntax
 
 from satchel.config import Settings
-from satchel.mail.ingest import Incoming, IngestError, ingest, mailbox_id_by_role_or_name
+from satchel.mail.ingest import Incoming, IngestError, mailbox_id_by_role_or_name
 from satchel.mail.recipients import Recipient, is_local, resolve
 from satchel.smtp import lmtp
+from satchel.smtp.delivery import DeliveryQueue
 from satchel.store.base import Store, StoreError
 
 log = logging.getLogger("satchel.lmtp")
@@ -93,6 +94,10 @@ class DeliveryHandler:
     store: Store
     settings: Settings
     hostname: str = field(default_factory=socket.gethostname)
+    queue: DeliveryQueue = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.queue = DeliveryQueue(self.store)
 
     async def handle_EHLO(
         self, server: Any, session: Session, envelope: Envelope, hostname: str, responses: list[str]
@@ -134,8 +139,8 @@ class DeliveryHandler:
 
     async def deliver(self, session: Session, envelope: LmtpEnvelope, content: bytes) -> list[str]:
         """Store one copy per accepted recipient; one reply each, in RCPT order."""
-        replies = []
         transaction_id = lmtp.new_transaction_id()
+        copies = []
         for address, recipient in zip(envelope.rcpt_tos, envelope.recipients, strict=True):
             trace = lmtp.Trace(
                 mail_from=envelope.mail_from or "",
@@ -145,8 +150,9 @@ class DeliveryHandler:
                 hostname=self.hostname,
                 transaction_id=transaction_id,
             )
-            replies.append(await self._deliver_one(recipient, lmtp.trace_headers(trace) + content))
-        return replies
+            copies.append(self._deliver_one(recipient, lmtp.trace_headers(trace) + content))
+        # All at once: copies for one account share a transaction (`DeliveryQueue`).
+        return list(await asyncio.gather(*copies))
 
     async def _deliver_one(self, recipient: Recipient, raw: bytes) -> str:
         try:
@@ -156,7 +162,7 @@ class DeliveryHandler:
                     self.store, recipient.account_id, recipient.mailbox_hint
                 )
                 mailbox_ids = [found] if found is not None else None
-            await ingest(self.store, recipient.account_id, Incoming(raw, mailbox_ids))
+            await self.queue.deliver(recipient.account_id, Incoming(raw, mailbox_ids))
         except IngestError as exc:
             log.warning("LMTP delivery to account %s refused: %s", recipient.account_id, exc)
             return lmtp.MAILBOX_UNAVAILABLE
