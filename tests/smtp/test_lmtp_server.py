@@ -4,6 +4,7 @@ per accepted recipient after DATA, in RCPT order, each sent once that copy is st
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 from email.parser import BytesParser
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from conftest import StartLmtp, emails, mailbox_ids_by_role
 from lmtp_client import Client
 
+from satchel.config import Settings
 from satchel.smtp.lmtp_server import UnixAddress
 from satchel.store.base import Store
 
@@ -248,3 +250,51 @@ async def test_unix_socket_listener(
     await client.close()
     [raw] = await stored_bytes(store, accounts["alice"])
     assert b"(local)" in raw.split(b"\r\n\r\n")[0]
+
+
+async def send_one(client: Client, *rcpts: str) -> list[str]:
+    await client.command("MAIL FROM:<carol@example.net>")
+    for rcpt in rcpts:
+        assert await client.command(f"RCPT TO:<{rcpt}>") == "250 2.1.5 OK"
+    await client.command("DATA")
+    await client.data(MESSAGE)
+    return [(await client.reply())[0] for _ in rcpts]
+
+
+async def test_each_recipient_learns_its_own_outcome(
+    start: StartLmtp, store: Store, accounts: dict[str, str]
+) -> None:
+    # Alice's inbox is gone (and she has other mailboxes, so none is made): her copy cannot be
+    # placed, Bob's can.
+    inbox = (await mailbox_ids_by_role(store, accounts["alice"]))["inbox"]
+    await store.write(accounts["alice"], lambda txn: txn.destroy_record("Mailbox", inbox))
+    listener = await start()
+    client = await Client.connect(listener.address)
+    await client.lhlo()
+    replies = await send_one(client, "alice@example.org", "bob@example.org")
+    assert replies[0].startswith("450 4.2.0")
+    assert replies[1] == "250 2.1.5 OK, delivered"
+    await client.close()
+    assert await emails(store, accounts["alice"]) == []
+    assert len(await emails(store, accounts["bob"])) == 1
+
+
+async def test_a_storage_failure_is_a_temporary_failure_and_stores_nothing(
+    start: StartLmtp, store: Store, accounts: dict[str, str], settings: Settings
+) -> None:
+    blobs = settings.data_path / "blobs"
+    shutil.rmtree(blobs)
+    blobs.write_bytes(b"not a directory")  # every blob write now fails
+    listener = await start()
+    client = await Client.connect(listener.address)
+    await client.lhlo()
+    replies = await send_one(client, "alice@example.org", "bob@example.org")
+    assert all(r.startswith(("451 4.3.0", "452 4.3.1")) for r in replies), replies
+    # The session goes on once storage is back.
+    blobs.unlink()
+    blobs.mkdir()
+    (blobs / "tmp").mkdir()
+    assert await send_one(client, "alice@example.org") == ["250 2.1.5 OK, delivered"]
+    await client.close()
+    assert len(await emails(store, accounts["alice"])) == 1
+    assert await emails(store, accounts["bob"]) == []
