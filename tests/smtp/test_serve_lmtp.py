@@ -109,3 +109,37 @@ def test_a_bad_lmtp_address_is_one_line_of_error(data: Path) -> None:
     result = subprocess.run(argv, capture_output=True, text=True, env=clean_env(), timeout=30)
     assert result.returncode == 1
     assert result.stderr.startswith("Error: LMTP address 'nonsense'")
+
+
+def roles_and_mail_count(data: Path, name: str) -> tuple[set[str], int]:
+    store = open_store(data)
+    try:
+        user = store.read_sync(lambda txn: txn.user_by_name(name))
+        assert user is not None
+        account = store.read_sync(lambda txn: txn.accounts_for_user(user.id))[0].id
+        boxes = store.read_sync(lambda txn: txn.get_records(account, "Mailbox", None))
+        count = len(store.read_sync(lambda txn: txn.get_records(account, "Email", None)))
+        return {str(b.data["role"]) for b in boxes}, count
+    finally:
+        store.close_sync()
+
+
+def test_first_user_is_provisioned_before_any_mail(tmp_path: Path) -> None:
+    data = tmp_path / "fresh"
+    lmtp = f"127.0.0.1:{free_port()}"
+    argv = [sys.executable, "-m", "satchel", "serve", "--data", str(data), "--first-user"]
+    argv += ["--listen", f"127.0.0.1:{free_port()}", "--lmtp", lmtp]
+    process = subprocess.Popen(
+        argv, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        client = connect(lmtp)  # the server is up
+        roles, count = roles_and_mail_count(data, "admin")
+        assert roles >= {"inbox", "drafts", "sent", "archive", "junk", "trash"}
+        assert count == 0
+        assert client.sendmail("c@example.net", ["admin@localhost"], MESSAGE % 1) == {}
+        client.quit()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=40)
+    assert roles_and_mail_count(data, "admin")[1] == 1
