@@ -14,6 +14,7 @@ from satchel.core.registry import Capability, MethodResponse, MethodSpec, Regist
 from satchel.core.standard.register import register_type
 from satchel.mail.email import EMAIL, register_email_methods
 from satchel.mail.email_import import email_import
+from satchel.mail.email_parse import email_parse
 from satchel.mail.limits import (
     MAX_MAILBOX_DEPTH,
     MAX_MAILBOXES_PER_EMAIL,
@@ -67,6 +68,7 @@ def register_mail(registry: Registry, settings: Settings) -> None:
     registry.add_method(
         MethodSpec(name="Email/import", capability=MAIL, handler=email_import, writes=True)
     )
+    registry.add_method(MethodSpec(name="Email/parse", capability=MAIL, handler=email_parse))
     registry.data_types.setdefault(EMAIL.name, EMAIL)
     _provision_before_mail_methods(registry)
 

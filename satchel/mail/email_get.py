@@ -75,37 +75,48 @@ async def email_get(ctx: RequestContext, raw: JsonObject) -> list[MethodResponse
     properties = raw.get("properties")
     if properties is None:
         properties = list(DEFAULT_PROPERTIES)
-    body_properties = raw.get("bodyProperties")
-    if body_properties is None:
-        body_properties = list(DEFAULT_BODY_PROPERTIES)
-    if isinstance(body_properties, list):
-        bad = [
-            p
-            for p in body_properties
-            if not isinstance(p, str)
-            or (p not in BODY_PART_PROPERTIES and parse_header_property(p) is None)
-        ]
-        if bad:
-            raise invalid_arguments(f"unknown bodyProperties: {bad}")
+    body_properties = check_body_properties(raw.get("bodyProperties"))
     asked = list(properties) if isinstance(properties, list) else properties
     # The standard /get validates every argument (types, unknown properties, ids).
     fetch = [*asked, *(n for n in _NEEDED if n not in asked)] if isinstance(asked, list) else asked
     [(name, response)] = await get(_email(ctx), ctx, {**raw, "properties": fetch})
     wanted = ["id", *dict.fromkeys(p for p in asked if p != "id")]
-    options = _Options(
+    options = body_options(raw, wanted, body_properties)
+    filled = []
+    for obj in response["list"]:
+        await complete(ctx, obj, options)
+        filled.append({p: obj.get(p) for p in wanted})
+    response["list"] = filled
+    return [(name, response)]
+
+
+def check_body_properties(value: Any) -> list[str]:
+    """The `bodyProperties` argument, or its default (RFC 8621 section 4.2)."""
+    if value is None:
+        return list(DEFAULT_BODY_PROPERTIES)
+    if not isinstance(value, list):
+        raise invalid_arguments("bodyProperties must be a String[]")
+    bad = [
+        p
+        for p in value
+        if not isinstance(p, str)
+        or (p not in BODY_PART_PROPERTIES and parse_header_property(p) is None)
+    ]
+    if bad:
+        raise invalid_arguments(f"unknown bodyProperties: {bad}")
+    return list(value)
+
+
+def body_options(raw: JsonObject, wanted: list[str], body_properties: list[str]) -> _Options:
+    """The body arguments of Email/get and Email/parse (already type-checked)."""
+    return _Options(
         wanted=frozenset(wanted),
-        body_properties=list(body_properties),
+        body_properties=body_properties,
         text=_flag(raw, "fetchTextBodyValues"),
         html=_flag(raw, "fetchHTMLBodyValues"),
         all=_flag(raw, "fetchAllBodyValues"),
         max_bytes=raw.get("maxBodyValueBytes") or 0,
     )
-    filled = []
-    for obj in response["list"]:
-        await _complete(ctx, obj, options)
-        filled.append({p: obj.get(p) for p in wanted})
-    response["list"] = filled
-    return [(name, response)]
 
 
 def _email(ctx: RequestContext) -> Any:
@@ -143,11 +154,16 @@ class _Options:
         )
 
 
-async def _complete(ctx: RequestContext, obj: JsonObject, options: _Options) -> None:
-    """Fill the properties that come from the message, and trim body parts."""
-    parsed: tuple[bytes, mime.Message] | None = None
+async def complete(
+    ctx: RequestContext,
+    obj: JsonObject,
+    options: _Options,
+    parsed: tuple[bytes, mime.Message] | None = None,
+) -> None:
+    """Fill the properties that come from the message (read from its blob unless given), and
+    trim body parts to the body properties."""
     blob_id = obj.get("blobId")
-    if options.needs_message() and isinstance(blob_id, str):
+    if parsed is None and options.needs_message() and isinstance(blob_id, str):
         data = await asyncio.to_thread(ctx.store.blobs.open, blob_id)
         if data is not None:
             parsed = data, mime.parse_message(data)

@@ -32,6 +32,7 @@ async def read_blob(store: Store, account_id: str, blob_id: str) -> bytes | None
     if data is None or split is None:
         return data
     part = mime.find_part(mime.parse_message(data), split[1])
-    if part is None or part.sub_parts:
+    # A multipart has no blob of its own; an attached message/rfc822 is its whole content.
+    if part is None or part.type.startswith("multipart/"):
         return None
     return mime.decoded_part(data, part)
