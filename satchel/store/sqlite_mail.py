@@ -18,20 +18,13 @@ from satchel.store.mail_base import (
     MailboxCounts,
     Snippet,
 )
-from satchel.store.mail_text import (
-    BODY_COLUMN,
-    MARK_CLOSE,
-    MARK_OPEN,
-    PREVIEW_MAX_OCTETS,
-    SUBJECT_COLUMN,
-    any_of_expression,
-    render_marked,
-)
-from satchel.store.sqlite_mail_query import SqlQuery, build_query, node_parts
+from satchel.store.mail_text import Highlighter, highlight_preview, highlight_subject
+from satchel.store.sqlite_mail_counts import read_counts, recount_threads
+from satchel.store.sqlite_mail_query import SqlQuery, build_query, node_parts, required_text
 
 MAILBOX: Final = "Mailbox"
 UNREAD_EXCLUDED: Final = ("$seen", "$draft")  # RFC 8621 section 2: unread means neither
-SNIPPET_TOKENS: Final = 30
+FEW_MATCHES: Final = 2000  # below this many full-text matches, start from them
 
 
 def _json(values: Iterable[Any]) -> bytes:
@@ -84,7 +77,8 @@ class SqliteMailRead:
         anchor_offset: int,
         calculate_total: bool,
     ) -> EmailQueryResult:
-        sql = build_query(account_id, query)
+        whole_list = anchor is not None or position < 0 or limit is None
+        sql = build_query(account_id, query, whole_list or self._few_matches(query.filter))
         select = (
             f"SELECT e.id, e.thread_id FROM {sql.source} WHERE {sql.where} ORDER BY {sql.order}"
         )
@@ -122,6 +116,18 @@ class SqliteMailRead:
         end = None if limit is None else start + limit
         return EmailQueryResult(every[start:end], start, total)
 
+    def _few_matches(self, filter: Any) -> bool:
+        """Whether a required full-text condition matches few Emails (in any account): then
+        the query starts from the matches instead of walking the Emails in sort order."""
+        for expression in required_text(filter):
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM email_fts WHERE email_fts MATCH ? LIMIT ?)",
+                (expression, FEW_MATCHES),
+            ).fetchone()
+            if row[0] < FEW_MATCHES:
+                return True
+        return False
+
     def _collapsed(self, select: str, params: list[Any], wanted: int | None) -> list[str]:
         # RFC 8621 section 4.4.3: keep the first Email of each Thread in sort order.
         seen: set[str] = set()
@@ -137,81 +143,25 @@ class SqliteMailRead:
 
     def _count(self, sql: SqlQuery, collapse: bool) -> int:
         if sql.mailbox_only and sql.mailbox is not None:
-            # RFC 8621 section 4.4: a lone inMailbox total is the mailbox's own count.
-            what = "COUNT(DISTINCT thread_id)" if collapse else "COUNT(*)"
+            # RFC 8621 section 4.4: a lone inMailbox total is the mailbox's totalEmails or
+            # totalThreads, which the counters hold.
+            what = "total_threads" if collapse else "total_emails"
             row = self._conn.execute(
-                f"SELECT {what} FROM email_mailboxes WHERE account_id = ? AND mailbox_id = ?",
+                f"SELECT {what} FROM mailbox_counters WHERE account_id = ? AND mailbox_id = ?",
                 sql.mailbox,
             ).fetchone()
-        else:
-            what = "COUNT(DISTINCT e.thread_id)" if collapse else "COUNT(*)"
-            row = self._conn.execute(
-                f"SELECT {what} FROM {sql.source} WHERE {sql.where}", sql.params
-            ).fetchone()
+            return 0 if row is None else int(row[0])
+        what = "COUNT(DISTINCT e.thread_id)" if collapse else "COUNT(*)"
+        row = self._conn.execute(
+            f"SELECT {what} FROM {sql.source} WHERE {sql.count_where}", sql.params
+        ).fetchone()
         return int(row[0])
 
     # --- Mailbox counts ------------------------------------------------------------------------
-    def _trash_id(self, account_id: str) -> str | None:
-        row = self._conn.execute(
-            "SELECT id FROM records WHERE account_id = ? AND type = ? AND destroyed_modseq IS NULL"
-            " AND json_extract(data, '$.role') = 'trash' LIMIT 1",
-            (account_id, MAILBOX),
-        ).fetchone()
-        return None if row is None else str(row[0])
-
     def mailbox_counts(
         self, account_id: str, mailbox_ids: Sequence[str]
     ) -> dict[str, MailboxCounts]:
-        wanted = list(dict.fromkeys(mailbox_ids))
-        if not wanted:
-            return {}
-        found = {
-            row[0]: row[1:]
-            for row in self._conn.execute(
-                "SELECT mailbox_id, COUNT(*), TOTAL(unread), COUNT(DISTINCT thread_id)"
-                " FROM email_mailboxes WHERE account_id = ?"
-                " AND mailbox_id IN (SELECT value FROM json_each(?)) GROUP BY mailbox_id",
-                (account_id, _json(wanted)),
-            )
-        }
-        trash = self._trash_id(account_id)
-        result: dict[str, MailboxCounts] = {}
-        for mailbox_id in wanted:
-            counts = found.get(mailbox_id)
-            if counts is None:
-                result[mailbox_id] = MailboxCounts(0, 0, 0, 0)
-                continue
-            unread_threads = self._unread_threads(account_id, mailbox_id, trash)
-            result[mailbox_id] = MailboxCounts(
-                int(counts[0]), int(counts[1]), int(counts[2]), unread_threads
-            )
-        return result
-
-    def _unread_threads(self, account_id: str, mailbox_id: str, trash: str | None) -> int:
-        """RFC 8621 section 2, the quality definition of unreadThreads, trash rules included."""
-        if mailbox_id == trash:
-            # Emails not in the trash are ignored: unread ones in the trash make the count.
-            sql = (
-                "SELECT COUNT(DISTINCT thread_id) FROM email_mailboxes"
-                " WHERE account_id = ? AND mailbox_id = ? AND unread = 1"
-            )
-            params: tuple[Any, ...] = (account_id, mailbox_id)
-        else:
-            # Threads with an Email here and an unread Email anywhere but only in the trash.
-            only_in_trash = (
-                ""
-                if trash is None
-                else " AND EXISTS (SELECT 1 FROM email_mailboxes AS x WHERE x.num = u.num"
-                " AND x.mailbox_id != ?)"
-            )
-            sql = (
-                "SELECT COUNT(DISTINCT m.thread_id) FROM email_mailboxes AS m"
-                " WHERE m.account_id = ? AND m.mailbox_id = ? AND m.thread_id IN"
-                " (SELECT u.thread_id FROM emails AS u WHERE u.account_id = ? AND u.unread = 1"
-                f"{only_in_trash})"
-            )
-            params = (account_id, mailbox_id, account_id) + (() if trash is None else (trash,))
-        return int(self._conn.execute(sql, params).fetchone()[0])
+        return read_counts(self._conn, account_id, mailbox_ids)
 
     def emails_in_mailbox(self, account_id: str, mailbox_id: str) -> list[str]:
         rows = self._conn.execute(
@@ -239,45 +189,22 @@ class SqliteMailRead:
     def search_snippets(
         self, account_id: str, email_ids: Sequence[str], filter: Any
     ) -> dict[str, Snippet]:
-        nums: dict[int, str] = {
-            row[0]: row[1]
-            for row in self._conn.execute(
-                "SELECT num, id FROM emails WHERE account_id = ?"
-                " AND id IN (SELECT value FROM json_each(?))",
-                (account_id, _json(dict.fromkeys(email_ids))),
-            )
-        }
-        subjects = self._highlights(
-            nums, _snippet_texts(filter, ("text", "subject"), []), "f_subject", SUBJECT_COLUMN
-        )
-        previews = self._highlights(
-            nums, _snippet_texts(filter, ("text", "body"), []), "f_body", BODY_COLUMN
+        # RFC 8621 section 5: subject terms from text/subject conditions, body from text/body.
+        subject_marks = Highlighter.of(_snippet_texts(filter, ("text", "subject"), []))
+        body_marks = Highlighter.of(_snippet_texts(filter, ("text", "body"), []))
+        rows = self._conn.execute(
+            "SELECT e.id, f.f_subject, f.f_body FROM emails AS e"
+            " JOIN email_fts AS f ON f.rowid = e.num WHERE e.account_id = ?"
+            " AND e.id IN (SELECT value FROM json_each(?))",
+            (account_id, _json(dict.fromkeys(email_ids))),
         )
         return {
-            email_id: Snippet(subjects.get(num), previews.get(num))
-            for num, email_id in nums.items()
+            email_id: Snippet(
+                highlight_subject(subject_marks, subject or ""),
+                highlight_preview(body_marks, body or ""),
+            )
+            for email_id, subject, body in rows
         }
-
-    def _highlights(
-        self, nums: dict[int, str], texts: list[str], column: str, index: int
-    ) -> dict[int, str]:
-        expression = any_of_expression(texts, column)
-        if expression is None or not nums:
-            return {}
-        if index == SUBJECT_COLUMN:
-            function = f"highlight(email_fts, {index}, ?, ?)"
-            extra: tuple[Any, ...] = (MARK_OPEN, MARK_CLOSE)
-            budget = None
-        else:
-            function = f"snippet(email_fts, {index}, ?, ?, ?, ?)"
-            extra = (MARK_OPEN, MARK_CLOSE, "\u2026", SNIPPET_TOKENS)
-            budget = PREVIEW_MAX_OCTETS
-        rows = self._conn.execute(
-            f"SELECT rowid, {function} FROM email_fts WHERE email_fts MATCH ?"
-            " AND rowid IN (SELECT value FROM json_each(?))",
-            (*extra, expression, _json(nums)),
-        )
-        return {row[0]: render_marked(row[1], budget) for row in rows}
 
     # --- Mailbox/changes -----------------------------------------------------------------------
     def mailbox_changes_since(self, account_id: str, since_modseq: int) -> tuple[set[str], bool]:
@@ -310,13 +237,6 @@ class SqliteMailWrite(SqliteMailRead):
     def _changed(self, type_name: str) -> None:
         raise NotImplementedError  # provided by SqliteWrite
 
-    def _num(self, email_id: str) -> int | None:
-        row = self._conn.execute(
-            "SELECT num FROM emails WHERE account_id = ? AND id = ?",
-            (self._require_account(), email_id),
-        ).fetchone()
-        return None if row is None else int(row[0])
-
     def _forget(self, num: int, fts: bool) -> None:
         for table in ("email_mailboxes", "email_keywords", "email_message_ids"):
             self._conn.execute(f"DELETE FROM {table} WHERE num = ?", (num,))
@@ -339,7 +259,11 @@ class SqliteMailWrite(SqliteMailRead):
             entry.subject_sort,
             _header_names(entry.headers_text),
         )
-        num = self._num(entry.email_id)
+        old = self._conn.execute(
+            "SELECT num, thread_id FROM emails WHERE account_id = ? AND id = ?",
+            (account_id, entry.email_id),
+        ).fetchone()
+        num = None if old is None else int(old[0])
         if num is None:
             num = self._conn.execute(
                 "INSERT INTO emails (thread_id, received_at, sent_at, size, has_attachment,"
@@ -379,6 +303,8 @@ class SqliteMailWrite(SqliteMailRead):
                 entry.headers_text,
             ),
         )
+        threads = [entry.thread_id] if old is None else [old[1], entry.thread_id]
+        recount_threads(self._conn, account_id, threads)
 
     def _put_flags(
         self,
@@ -418,13 +344,19 @@ class SqliteMailWrite(SqliteMailRead):
         self._conn.execute("DELETE FROM email_mailboxes WHERE num = ?", (num,))
         self._conn.execute("DELETE FROM email_keywords WHERE num = ?", (num,))
         self._put_flags(num, account_id, thread_id, received_at, unread, mailbox_ids, lowered)
+        recount_threads(self._conn, account_id, [thread_id])
 
     def delete_email_index(self, email_id: str) -> None:
-        num = self._num(email_id)
-        if num is None:
+        account_id = self._require_account()
+        row = self._conn.execute(
+            "SELECT num, thread_id FROM emails WHERE account_id = ? AND id = ?",
+            (account_id, email_id),
+        ).fetchone()
+        if row is None:
             return
-        self._forget(num, fts=True)
-        self._conn.execute("DELETE FROM emails WHERE num = ?", (num,))
+        self._forget(row[0], fts=True)
+        self._conn.execute("DELETE FROM emails WHERE num = ?", (row[0],))
+        recount_threads(self._conn, account_id, [row[1]])
 
     def mark_mailbox_counts_changed(self, mailbox_ids: Sequence[str]) -> None:
         # RFC 8621 section 2.2: count changes make the Mailbox "updated" (and change its state)

@@ -3,9 +3,16 @@ comparators an ORDER BY over the mail index of 0002_mail.sql. Every value from t
 bound parameter; full-text conditions are `num IN (SELECT rowid FROM email_fts ...)` subqueries
 (DESIGN.md: joins against FTS5 are far slower than IN).
 
-When the filter requires one mailbox (`inMailbox` at the top, alone or inside a top-level AND),
-the query is driven from that mailbox's membership index, which is also ordered by receivedAt:
-"the newest 50 in the Inbox" reads 50 index entries, not the account."""
+Which table drives the query, from the conditions every result must meet (the top-level AND):
+- a full-text condition when its matches are few or the whole list is wanted: the FTS matches
+  (rowid lookups, then a sort). Walking the account in receivedAt order instead cost 14 ms for a
+  word in 5 of 100k Emails, against 0.2 ms. For a word in half the Emails, a page of 50 is
+  cheaper in receivedAt order (27 ms against 78 ms), so the caller probes the match count.
+- else `inMailbox`: that mailbox's membership index, which is also ordered by receivedAt, so
+  "the newest 50 in the Inbox" reads 50 index entries, not the account.
+- else the account's Emails in receivedAt order (a LIMIT stops the walk early).
+Totals are counted from the most selective top-level set (`+e.account_id` keeps SQLite from
+choosing the account's index over it)."""
 
 from __future__ import annotations
 
@@ -47,6 +54,7 @@ class SqlQuery:
 
     source: str
     where: str
+    count_where: str  # the same condition, shaped for counting
     params: list[Any] = field(default_factory=list)
     order: str = ""
     order_params: list[Any] = field(default_factory=list)
@@ -126,9 +134,8 @@ class _Builder:
         account = self.account_id
         if name == "inMailbox":
             return self._add(
-                "e.num IN (SELECT num FROM email_mailboxes WHERE account_id = ?"
-                " AND mailbox_id = ?)",
-                account,
+                "EXISTS (SELECT 1 FROM email_mailboxes AS x WHERE x.num = e.num"
+                " AND x.mailbox_id = ?)",
                 _text(value, name),
             )
         if name == "inMailboxOtherThan":
@@ -208,34 +215,54 @@ def _json_list(values: Any) -> str:
     return orjson.dumps(list(values)).decode()
 
 
-def _split_mailbox(node: Any) -> tuple[str | None, Any]:
-    """(mailbox id, the rest of the filter) when the filter requires one mailbox at its top."""
-    if node is None:
-        return None, None
+_FULL_TEXT: Final = frozenset({"text", *COLUMN_OF})
+_INDEXED_SETS: Final = _FULL_TEXT | {"hasKeyword"}
+
+
+def _conjuncts(node: Any, items: list[tuple[str, Any]], others: list[Any]) -> None:
+    """Split the conditions every result must meet (the top-level AND, flattened) into single
+    conditions and the other nodes (OR, NOT)."""
     operator, conditions = node_parts(node)
     if operator is None:
-        mailbox = conditions.get("inMailbox")
-        if not isinstance(mailbox, str):
-            return None, node
-        rest = {k: v for k, v in conditions.items() if k != "inMailbox"}
-        return mailbox, (rest or None)
-    if operator != "AND":
-        return None, node
-    for index, child in enumerate(conditions):
-        child_operator, child_conditions = node_parts(child)
-        if child_operator is None and isinstance(child_conditions.get("inMailbox"), str):
-            mailbox, rest = _split_mailbox(child)
-            others = conditions[:index] + conditions[index + 1 :]
-            if rest is not None:
-                others.append(rest)
-            return mailbox, ({"operator": "AND", "conditions": others} if others else None)
-    return None, node
+        items.extend(conditions.items())
+    elif operator == "AND":
+        for child in conditions:
+            _conjuncts(child, items, others)
+    else:
+        others.append(node)
 
 
-def build_query(account_id: str, query: EmailQuery) -> SqlQuery:
+def required_text(filter: Any) -> list[str]:
+    """The FTS5 expressions of the full-text conditions every result must meet."""
+    items: list[tuple[str, Any]] = []
+    if filter is not None:
+        _conjuncts(filter, items, [])
+    found = []
+    for name, value in items:
+        if name in _FULL_TEXT and isinstance(value, str):
+            columns = TEXT_COLUMNS if name == "text" else (COLUMN_OF[name],)
+            expression = match_expression(value, columns)
+            if expression is not None:
+                found.append(expression)
+    return found
+
+
+def build_query(account_id: str, query: EmailQuery, drive_by_text: bool = True) -> SqlQuery:
     """Translate a validated EmailQuery into SQL. UnsupportedFilter for a filter it cannot run;
-    ValueError for a sort it cannot run."""
-    mailbox, rest = _split_mailbox(query.filter)
+    ValueError for a sort it cannot run. `drive_by_text`: start from the full-text matches
+    when the filter requires some (see the module docstring)."""
+    items: list[tuple[str, Any]] = []
+    others: list[Any] = []
+    if query.filter is not None:
+        _conjuncts(query.filter, items, others)
+    full_text = drive_by_text and any(name in _FULL_TEXT for name, _ in items)
+    mailbox = None
+    if not full_text:
+        for index, (name, value) in enumerate(items):
+            if name == "inMailbox" and isinstance(value, str):
+                mailbox = value
+                del items[index]
+                break
     builder = _Builder(account_id)
     if mailbox is not None:
         source = "email_mailboxes AS m JOIN emails AS e ON e.num = m.num"
@@ -244,11 +271,14 @@ def build_query(account_id: str, query: EmailQuery) -> SqlQuery:
         received, num = "m.received_at", "m.num"
     else:
         source = "emails AS e"
-        where = ["e.account_id = ?"]
+        where = ["+e.account_id = ?" if full_text else "e.account_id = ?"]
         builder.params.append(account_id)
         received, num = "e.received_at", "e.num"
-    if rest is not None:
-        where.append(builder.node(rest))
+    where.extend(builder.condition(name, value) for name, value in items)
+    where.extend(builder.node(node) for node in others)
+    count_where = list(where)
+    if mailbox is None and any(name in _INDEXED_SETS for name, _ in items):
+        count_where[0] = "+e.account_id = ?"
     params = builder.params
     builder.params = []
     order: list[str] = []
@@ -262,9 +292,10 @@ def build_query(account_id: str, query: EmailQuery) -> SqlQuery:
     return SqlQuery(
         source=source,
         where=" AND ".join(where),
+        count_where=" AND ".join(count_where),
         params=params,
         order=", ".join(dict.fromkeys(order)),
         order_params=builder.params,
-        mailbox_only=mailbox is not None and rest is None,
+        mailbox_only=mailbox is not None and len(where) == 2,
         mailbox=(account_id, mailbox) if mailbox is not None else None,
     )

@@ -29,7 +29,7 @@ CREATE INDEX emails_unread ON emails (account_id, thread_id) WHERE unread = 1;
 
 -- Membership, with the columns the hot queries need copied in so they never touch `emails`:
 -- "in mailbox X sorted by receivedAt desc, limit 50" walks email_mailboxes_sorted backwards and
--- stops after 50 rows; the counts read only email_mailboxes_counts (a covering index).
+-- stops after 50 rows.
 CREATE TABLE email_mailboxes (
     num         INTEGER NOT NULL,
     mailbox_id  TEXT NOT NULL,
@@ -40,7 +40,6 @@ CREATE TABLE email_mailboxes (
     PRIMARY KEY (num, mailbox_id)
 ) WITHOUT ROWID;
 CREATE INDEX email_mailboxes_sorted ON email_mailboxes (account_id, mailbox_id, received_at, num);
-CREATE INDEX email_mailboxes_counts ON email_mailboxes (account_id, mailbox_id, thread_id, unread);
 
 -- Keywords, lowercased (RFC 8621 section 4.1.1: keywords are case-insensitive).
 CREATE TABLE email_keywords (
@@ -76,6 +75,37 @@ CREATE VIRTUAL TABLE email_fts USING fts5(
     tokenize = 'unicode61 remove_diacritics 2',
     prefix = '3'
 );
+
+-- Mailbox counts (RFC 8621 section 2), kept up to date by every index write so Mailbox/get reads
+-- four integers instead of counting (58 ms for 10 mailboxes of a 100k account; 0.2 ms here).
+-- mailbox_threads holds each (mailbox, thread) pair's share: recounting after a change touches
+-- only the changed threads. unread_thread depends on which mailbox is the trash; the trash the
+-- counters were computed for is kept in mail_counts_basis, and when the role moves, the reads
+-- fall back to counting and the next write rebuilds the account's counters.
+CREATE TABLE mailbox_threads (
+    account_id    TEXT NOT NULL,
+    thread_id     TEXT NOT NULL,
+    mailbox_id    TEXT NOT NULL,
+    emails        INTEGER NOT NULL,
+    unread_emails INTEGER NOT NULL,
+    unread_thread INTEGER NOT NULL,
+    PRIMARY KEY (account_id, thread_id, mailbox_id)
+) WITHOUT ROWID;
+
+CREATE TABLE mailbox_counters (
+    account_id     TEXT NOT NULL,
+    mailbox_id     TEXT NOT NULL,
+    total_emails   INTEGER NOT NULL,
+    unread_emails  INTEGER NOT NULL,
+    total_threads  INTEGER NOT NULL,
+    unread_threads INTEGER NOT NULL,
+    PRIMARY KEY (account_id, mailbox_id)
+) WITHOUT ROWID;
+
+CREATE TABLE mail_counts_basis (
+    account_id TEXT PRIMARY KEY,
+    trash_id   TEXT
+) WITHOUT ROWID;
 
 -- Mailbox/changes `updatedProperties` (RFC 8621 section 2.2). A count change bumps the
 -- Mailbox record's updated_modseq (so it is "updated") and sets counts_modseq; any change to
@@ -114,4 +144,7 @@ BEGIN
     DELETE FROM email_message_ids WHERE account_id = OLD.id;
     DELETE FROM emails WHERE account_id = OLD.id;
     DELETE FROM mailbox_modseqs WHERE account_id = OLD.id;
+    DELETE FROM mailbox_threads WHERE account_id = OLD.id;
+    DELETE FROM mailbox_counters WHERE account_id = OLD.id;
+    DELETE FROM mail_counts_basis WHERE account_id = OLD.id;
 END;
