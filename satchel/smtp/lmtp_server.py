@@ -137,6 +137,12 @@ class DeliveryHandler:
         envelope.recipients.append(recipient)
         return lmtp.RCPT_OK
 
+    async def handle_exception(self, error: Exception) -> str:
+        """A bug or an unexpected failure while handling a command: say "try again later"
+        (aiosmtpd's default is a permanent 500, which would bounce the mail)."""
+        log.error("LMTP command failed", exc_info=error)
+        return lmtp.TEMP_FAILURE
+
     async def deliver(self, session: Session, envelope: LmtpEnvelope, content: bytes) -> list[str]:
         """Store one copy per accepted recipient; one reply each, in RCPT order."""
         transaction_id = lmtp.new_transaction_id()

@@ -298,3 +298,16 @@ async def test_a_storage_failure_is_a_temporary_failure_and_stores_nothing(
     await client.close()
     assert len(await emails(store, accounts["alice"])) == 1
     assert await emails(store, accounts["bob"]) == []
+
+
+async def test_an_unexpected_failure_is_temporary_not_a_bounce(
+    start: StartLmtp, store: Store, accounts: dict[str, str]
+) -> None:
+    listener = await start()
+    client = await Client.connect(listener.address)
+    await client.lhlo()
+    await client.command("MAIL FROM:<carol@example.net>")
+    await store.close()  # every lookup now fails with an error nobody planned for
+    assert (await client.command("RCPT TO:<alice@example.org>")).startswith("451 4.3.0")
+    assert await client.command("NOOP") == "250 2.0.0 OK"
+    await client.close()
