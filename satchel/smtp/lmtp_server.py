@@ -21,6 +21,7 @@ import errno
 import fcntl
 import logging
 import os
+import re
 import socket
 import sqlite3
 import stat
@@ -43,6 +44,9 @@ log = logging.getLogger("satchel.lmtp")
 
 # Long lines and big messages are read in stretches of this size (StreamReader's limit).
 READ_LIMIT = 256 * 1024
+
+# `<dot-atom@domain>` and what follows (MAIL/RCPT parameters): the common case, no quoting.
+_PLAIN_PATH = re.compile(r"\s*<([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+)>(.*)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +207,15 @@ class SatchelLmtp(LMTP):
 
     def _create_envelope(self) -> Envelope:
         return LmtpEnvelope()
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """MAIL/RCPT path parsing: a plain `<local@domain>` is split here; anything else (the
+        null path, quoted local parts, source routes) goes to aiosmtpd's full RFC 5322 parser,
+        which costs ~0.25 ms a call (it defines a class each time)."""
+        plain = _PLAIN_PATH.match(arg)
+        if plain is not None:
+            return plain.group(1), plain.group(2).strip()
+        return super()._getaddr(arg)
 
     async def push(self, status: Any) -> None:
         if isinstance(status, str) and not self._in_lhlo:
