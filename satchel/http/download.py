@@ -20,6 +20,7 @@ from satchel.http.authn import require_user
 from satchel.http.blobs_common import visible_account
 from satchel.http.responses import HttpProblem
 from satchel.http.state import HttpState
+from satchel.mail.part_blobs import read_blob, split_part_blob_id
 from satchel.store.base import BlobInfo, ReadTxn, Store
 
 CACHE_CONTROL = "private, immutable, max-age=31536000"
@@ -90,13 +91,25 @@ async def download(state: HttpState, request: Request) -> Response:
     account = await visible_account(store, user, params["accountId"])
     blob_id: str = params["blobId"]
     info = await _blob_info(store, account.id, blob_id)
-    if info is None:
+    # A message part's blob ("{messageBlobId}P{partId}", RFC 8621 section 4.1.4) is a slice of
+    # the stored message, decoded: served from memory rather than from a file.
+    part = None
+    if info is None and split_part_blob_id(blob_id) is not None:
+        part = await read_blob(store, account.id, blob_id)
+    if info is None and part is None:
         raise HttpProblem(404, "no such blob in this account")
-    media_type = download_type(query_param(request.scope["query_string"], "type"), info.type)
+    stored_type = info.type if info is not None else DEFAULT_TYPE
+    media_type = download_type(query_param(request.scope["query_string"], "type"), stored_type)
     etag = f'"{blob_id}"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if _etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
+    if part is not None:
+        headers["Content-Type"] = media_type
+        headers["Content-Disposition"] = content_disposition(params["name"])
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Content-Security-Policy"] = "sandbox"
+        return Response(part, headers=headers)
     located = await anyio.to_thread.run_sync(_locate, store, blob_id)
     if located is None:
         raise HttpProblem(404, "the blob's data is no longer available")

@@ -31,7 +31,7 @@ from jmapc.methods import (
     ThreadGet,
     ThreadGetResponse,
 )
-from mail_client import message
+from mail_client import message, multipart_message
 
 from satchel.auth.authenticator import Authenticator
 from satchel.auth.passwords import hash_password
@@ -157,3 +157,18 @@ def test_jmapc_marks_an_email_seen_and_searches(server: Server) -> None:
     assert (
         snippets.data[0].preview is not None and "<mark>banana</mark>" in snippets.data[0].preview
     )
+
+
+def test_jmapc_downloads_an_attachment_by_its_part_blob_id(server: Server, tmp_path: Path) -> None:
+    email_id = _deliver(server, multipart_message(), 1000)
+    client = _client(server)
+    got = client.request(EmailGet(ids=[email_id], properties=["attachments"]))
+    assert isinstance(got, EmailGetResponse)
+    [attachment] = got.data[0].attachments or []
+    target = tmp_path / "report.pdf"
+    client.download_attachment(attachment, target)
+    assert target.read_bytes() == b"%PDF-1.4\n"
+    # A part of a message the account does not have is not found.
+    session = client.requests_session
+    url = f"http://127.0.0.1:{server.port}/jmap/download/{server.account_id}/GnopeP2/x"
+    assert session.get(url).status_code == 404
