@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 from satchel.mail.mime.charsets import decode_text
 from satchel.mail.mime.structure import Part
@@ -31,7 +32,7 @@ def part_text(raw: bytes, part: Part) -> tuple[str, bool]:
     return text, bad_transfer or bad_charset
 
 
-def body_value(raw: bytes, part: Part, max_bytes: int) -> dict[str, object]:
+def body_value(raw: bytes, part: Part, max_bytes: int) -> dict[str, Any]:
     """RFC 8621 section 4.1.4 EmailBodyValue: {"value", "isEncodingProblem", "isTruncated"} of a
     text part, decoded from its transfer encoding and charset; truncated to `max_bytes` UTF-8
     bytes (0 = no limit) without splitting a character."""
@@ -139,7 +140,8 @@ def _parse_structure(
 _HTML_DROP = re.compile(
     r"<!--.*?(?:-->|\Z)|<(script|style|head|title)\b.*?(?:</\1\s*>|\Z)", re.S | re.I
 )
-_HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)?[^<>]*>")
+# Possessive quantifiers: a "<" never closed costs one scan, not a backtracking search.
+_HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*+)?[^<>]*+>")
 _BLOCK_TAGS = frozenset(
     [
         "address",

@@ -89,6 +89,10 @@ def decode_text(data: bytes, charset: str | None) -> tuple[str, bool]:
             return _decode_loose(data), True
     if codec == "utf-7":
         return _decode_utf7(data)
+    if codec in ("latin-1", "cp1252"):
+        # Mail labelled ISO-8859-1 is mostly windows-1252 (its curly quotes, the euro sign), as
+        # the WHATWG Encoding standard reads it; every octet has a meaning either way.
+        return _decode_loose(data), False
     try:
         return data.decode(codec), False
     except UnicodeDecodeError:

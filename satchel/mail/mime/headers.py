@@ -265,7 +265,8 @@ _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 def parse_date(value: str) -> tuple[str, int] | None:
     """RFC 5322 date-time -> (RFC 3339 Date string keeping the zone offset, offset minutes);
     None if it does not parse. A zero offset is written "Z"."""
-    m = _DATE.match(strip_comments(unfold(value)))
+    # White space collapsed first, so the pattern's optional separators cannot backtrack.
+    m = _DATE.match(" ".join(strip_comments(unfold(value)).split())[:200])
     if m is None:
         return None
     day, month_name, year_s, hour_s, minute_s, second_s, zone = m.groups()

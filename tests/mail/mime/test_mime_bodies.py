@@ -129,6 +129,13 @@ def test_text_part_with_filename_after_the_first_is_an_attachment() -> None:
     [
         ("utf-8", "Grüße, 世界".encode(), "Grüße, 世界", False),
         ("iso-8859-1", "Grüße".encode("latin-1"), "Grüße", False),
+        ("iso-8859-1", b"\x93quoted\x94 \x80 \x81", "\u201cquoted\u201d \u20ac \x81", False),
+        (
+            "windows-1252",
+            b"undefined \x81\x8d\x8f\x90\x9d",
+            "undefined \x81\x8d\x8f\x90\x9d",
+            False,
+        ),
         ("windows-1252", b"\x93smart\x94 \x80", "\u201csmart\u201d \u20ac", False),
         ("iso-2022-jp", "こんにちは".encode("iso2022_jp"), "こんにちは", False),
         ("gb2312", "中文邮件".encode("gb2312"), "中文邮件", False),
