@@ -16,6 +16,7 @@ from satchel.core.state import check_if_in_state, encode_state
 from satchel.mail.email import EMAIL, Keywords
 from satchel.mail.email_record import unix_time
 from satchel.mail.ingest import Incoming, IngestError, Prepared, prepare, store_email
+from satchel.mail.part_blobs import read_blob
 from satchel.mail.provision import ensure_mail_account
 from satchel.store.base import WriteTxn
 
@@ -80,7 +81,8 @@ async def email_import(ctx: RequestContext, raw: JsonObject) -> list[MethodRespo
 
     ready: dict[str, Prepared] = {}
     for creation_id, (blob_id, incoming) in wanted.items():
-        data = await asyncio.to_thread(ctx.store.blobs.open, blob_id)
+        # The account's blob, or a part of one of its messages (an attached message/rfc822).
+        data = await read_blob(ctx.store, account.id, blob_id)
         if data is None:
             not_created[creation_id] = invalid_properties("no such blob", "blobId").to_json()
             continue
@@ -94,10 +96,6 @@ async def email_import(ctx: RequestContext, raw: JsonObject) -> list[MethodRespo
         created: dict[str, JsonObject] = {}
         failed: dict[str, JsonObject] = {}
         for creation_id, prepared in ready.items():
-            blob_id = wanted[creation_id][0]
-            if txn.blob_info(account.id, blob_id) is None:  # not this account's blob
-                failed[creation_id] = invalid_properties("no such blob", "blobId").to_json()
-                continue
             try:
                 email_id = store_email(txn, prepared)
             except IngestError as exc:

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from satchel.mail import mime
 from satchel.mail.email_record import email_data, index_entry
+from satchel.mail.limits import MAX_MAILBOXES_PER_EMAIL
 from satchel.mail.mail_txn import EMAIL, counts_changed, mail, thread_mailboxes
 from satchel.mail.provision import MAILBOX_TYPE, ensure_mail_account
 from satchel.mail.threading import add_to_thread, find_thread, related_message_ids
@@ -88,6 +89,8 @@ def _mailboxes(txn: WriteTxn, wanted: Sequence[str] | None) -> dict[str, bool]:
     unknown = sorted(set(wanted) - known)
     if unknown or not wanted:
         raise IngestError(f"unknown mailboxes: {', '.join(unknown)}" if unknown else "no mailbox")
+    if len(set(wanted)) > MAX_MAILBOXES_PER_EMAIL:  # RFC 8621 section 1.3.1
+        raise IngestError(f"an Email may be in at most {MAX_MAILBOXES_PER_EMAIL} mailboxes")
     return {m: True for m in wanted}
 
 

@@ -94,3 +94,37 @@ async def test_import_state_mismatch(mail: MailClient) -> None:
 async def test_a_read_only_account_cannot_import(mail: MailClient) -> None:
     error = await mail.error("Email/import", accountId=mail.accounts[1].id, emails={})
     assert error["type"] == "accountReadOnly"
+
+
+async def test_import_an_attached_message_by_its_part_blob_id(mail: MailClient) -> None:
+    inner = message("Inner", message_id="<inner-import@x>")
+    outer = (
+        b"From: a@example.com\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="o"\r\n\r\n'
+        b"--o\r\nContent-Type: text/plain\r\n\r\nsee\r\n"
+        b"--o\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--o--\r\n"
+    )
+    outer_id = await mail.deliver(outer)
+    [attached] = (await mail.ok("Email/get", ids=[outer_id], properties=["attachments"]))["list"][
+        0
+    ]["attachments"]
+    inbox = await mail.mailbox_id("inbox")
+    result = await mail.ok(
+        "Email/import", emails={"i": {"blobId": attached["blobId"], "mailboxIds": {inbox: True}}}
+    )
+    email_id = result["created"]["i"]["id"]
+    got = await mail.ok("Email/get", ids=[email_id], properties=["subject", "messageId"])
+    assert got["list"][0] == {"id": email_id, "subject": "Inner", "messageId": ["inner-import@x"]}
+
+
+async def test_ingest_refuses_too_many_mailboxes(mail: MailClient) -> None:
+    ids: list[str] = []
+    for batch in (range(40), range(40, 65)):
+        created = await mail.ok("Mailbox/set", create={str(n): {"name": f"Box {n}"} for n in batch})
+        ids += [c["id"] for c in created["created"].values()]
+    blob_id = await _upload(mail, message())
+    result = await mail.ok(
+        "Email/import",
+        emails={"i": {"blobId": blob_id, "mailboxIds": dict.fromkeys(ids, True)}},
+    )
+    assert result["notCreated"]["i"]["properties"] == ["mailboxIds"]
