@@ -34,6 +34,9 @@ class DeliveryQueue:
 
     async def deliver(self, account_id: str, incoming: Incoming) -> str:
         """Store the message durably; its Email id. Raises what `ingest` raises for it."""
+        # The file first, on a thread of its own: concurrent deliveries fsync their files side
+        # by side instead of one after another inside the batch (ingest then finds it stored).
+        await asyncio.to_thread(self.store.blobs.put, incoming.raw)
         done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._pending.setdefault(account_id, []).append(_Pending(incoming, done))
         if account_id not in self._draining:
