@@ -592,7 +592,7 @@ async def _mailbox_for(
 )
 @data_option
 def deliver(who: str, mailbox: str | None, data: str | None) -> None:
-    """Deliver the message on standard input to USER (a user name or a local address).
+    """Deliver a message from standard input to USER (a user name or a local address).
 
     Exits 0 once the message is stored durably, 65 for an empty or oversized message, 67 for an
     unknown recipient and 75 (temporary failure: try again later) for anything else."""
@@ -653,7 +653,7 @@ def import_mail(
     restart: bool,
     data: str | None,
 ) -> None:
-    """Import an mbox file or a Maildir folder into user NAME's account.
+    """Import an mbox file or a Maildir folder into USER's account.
 
     Resumable: run it again after an interruption and it goes on where it stopped."""
     from satchel import importer
