@@ -224,7 +224,7 @@ class ProgressJournal:
             try:
                 entry = json.loads(line)
             except ValueError:
-                break  # a line torn by a crash ends the journal
+                continue  # a line torn by a crash (the next append starts a fresh line)
             if isinstance(entry, dict):
                 found.append(entry)
         return found
@@ -247,13 +247,21 @@ class ProgressJournal:
 
     def append(self, entry: dict[str, object]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as journal:
-            journal.write(json.dumps(entry) + "\n")
+        with self.path.open("a+b") as journal:
+            torn = journal.tell() > 0 and not _ends_with_newline(journal)
+            journal.write((("\n" if torn else "") + json.dumps(entry) + "\n").encode())
             journal.flush()
             os.fsync(journal.fileno())
 
     def reset(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def _ends_with_newline(journal: BinaryIO) -> bool:
+    journal.seek(-1, os.SEEK_END)
+    last = journal.read(1)
+    journal.seek(0, os.SEEK_END)
+    return last == b"\n"
 
 
 # --- the import loop ------------------------------------------------------------------------------

@@ -292,3 +292,55 @@ def test_import_maildir_maps_flags_to_keywords(
     kept = run_cli("import", "alice", str(maildir), "--keep-deleted")
     assert "Imported 1 messages" in kept.stdout
     assert sorted(by_subject(store)["trashed"].data["keywords"]) == ["$deleted", "$seen"]
+
+
+# --- the mbox reader and the journal, directly ---------------------------------------------------
+
+
+def test_mbox_with_crlf_lines_and_leading_junk(tmp_path: Path) -> None:
+    from satchel.importer import mbox_messages
+
+    mbox = tmp_path / "crlf.mbox"
+    mbox.write_bytes(
+        b"junk before the first message\r\n\r\n"
+        b"From a@b Mon Jan  1 10:00:00 2024\r\nSubject: one\r\n\r\nx\r\n\r\n"
+        b"From a@b Mon Jan  1 10:00:01 2024\r\nSubject: two\r\n\r\ny\r\n"
+    )
+    found = list(mbox_messages(mbox))
+    assert [m.raw for m, _ in found] == [b"Subject: one\r\n\r\nx\r\n", b"Subject: two\r\n\r\ny\r\n"]
+    # Each offset is where the next message starts (the end, for the last one).
+    assert found[-1][1] == mbox.stat().st_size
+    again = list(mbox_messages(mbox, found[0][1]))
+    assert [m.raw for m, _ in again] == [found[1][0].raw]
+
+
+def test_an_empty_mbox_imports_nothing(run_cli: RunCli, tmp_path: Path, store: Store) -> None:
+    mbox = tmp_path / "empty.mbox"
+    mbox.write_bytes(b"")
+    result = run_cli("import", "alice", str(mbox))
+    assert result.returncode == 0 and "Imported 0 messages" in result.stdout
+
+
+def test_a_rewritten_mbox_is_not_resumed_blindly(
+    run_cli: RunCli, tmp_path: Path, store: Store
+) -> None:
+    mbox = tmp_path / "rewritten.mbox"
+    mbox.write_bytes(mbox_of(0, 3))
+    assert run_cli("import", "alice", str(mbox)).returncode == 0
+    mbox.write_bytes(b"X" * 10 + mbox_of(10, 3))  # the old end is no longer a boundary
+    refused = run_cli("import", "alice", str(mbox))
+    assert refused.returncode == 1 and "--restart" in refused.stderr
+    assert len(emails(store)) == 3
+
+
+def test_a_torn_journal_line_is_skipped(tmp_path: Path) -> None:
+    from satchel.importer import ProgressJournal
+
+    journal = ProgressJournal(tmp_path, tmp_path / "src", "acct")
+    journal.append({"offset": 10})
+    journal.append({"offset": 20})
+    with journal.path.open("a") as torn:
+        torn.write('{"offset": 3')  # a crash mid-write
+    assert journal.mbox_offset() == 20
+    journal.append({"offset": 40})  # the next run's progress is read back whole
+    assert journal.mbox_offset() == 40
