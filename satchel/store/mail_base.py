@@ -69,7 +69,9 @@ class EmailQuery:
     hasAttachment a bool; text/from/to/cc/bcc/subject/body strings (RFC 8621 section 4.4.1
     syntax: quoted phrases with backslash escapes, other whitespace-separated tokens all
     required, each matched as a word prefix, case- and diacritic-insensitively); header a list of
-    one or two strings. A condition name the store does not know raises `UnsupportedFilter`."""
+    one or two strings. A condition name or value the store cannot run raises
+    `UnsupportedFilter`; a sort it cannot run (unknown property, keyword sort without keyword)
+    raises ValueError."""
 
     filter: Any
     sort: tuple[tuple[str, bool, str | None], ...]
@@ -151,7 +153,9 @@ class MailReadTxn(Protocol):
 
     def mailbox_changes_since(self, account_id: str, since_modseq: int) -> tuple[set[str], bool]:
         """Mailbox ids whose counts changed since the modseq, and whether any Mailbox's other
-        properties changed too (then updatedProperties is null)."""
+        properties changed too (then updatedProperties is null). Creating or destroying a
+        Mailbox counts as an other-property change. Exact whatever the order of record writes
+        and count marks within a transaction (SQL triggers track the record writes)."""
         ...
 
 

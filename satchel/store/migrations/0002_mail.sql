@@ -60,20 +60,21 @@ CREATE TABLE email_message_ids (
 ) WITHOUT ROWID;
 CREATE INDEX email_message_ids_lookup ON email_message_ids (account_id, message_id);
 
--- Full text. Tokenizer, measured on the 100k-email bench (bench/mail_index.py):
---   unicode61 remove_diacritics 2, prefix index '3': index 0.55x the size of trigram's, build
---   ~2x faster; a rare word ~1 ms, a common word (prefix query) tens of ms at 100k rows.
---   trigram: substring matches anywhere in a word, but no match at all for 1-2 letter terms,
---   a much larger index, slower common-term queries, and no word boundaries for snippets.
--- RFC 8621 section 4.4.1 allows whole-word matching ("bus" need not match "business"); we
--- search each bare token as a word prefix ("foo" finds "Foosball", as the SearchSnippet
--- example shows) and quoted text as a phrase. remove_diacritics: "cafe" finds "café".
--- Contentful (not external content): snippet() and highlight() need the text, which exists
--- nowhere else in decoded form.
+-- Full text. Tokenizer measured on 100k synthetic Emails (bench/mail_index.py, 2 noisy cores):
+--                        build     size     rare word   common word (limit 50 + total)
+--   unicode61            3.3k/s    246 MB   0.15 ms     ~35-60 ms
+--   unicode61 prefix=3   2.9k/s    320 MB   0.2 ms      ~35-70 ms   (3-letter prefix 1.2 vs 6.8 ms)
+--   trigram              1.0k/s    700 MB   2.0 ms      ~77 ms
+-- unicode61 with remove_diacritics 2 ("cafe" finds "café"), no prefix index: RFC 8621 section
+-- 4.4.1 allows whole-word matching; a bare token of 3+ characters is searched as a word prefix
+-- ("foo" finds "Foosball", as the SearchSnippet example shows), quoted text as a phrase.
+-- Trigram would find substrings inside words, but nothing for 1-2 letter terms, at almost 3x
+-- the size and a third of the indexing rate. The prefix index paid 30% more space for a few
+-- milliseconds on 3-letter prefixes only.
+-- Contentful (not external content): snippets read the decoded text, which exists nowhere else.
 CREATE VIRTUAL TABLE email_fts USING fts5(
     f_from, f_to, f_cc, f_bcc, f_subject, f_body, f_attachments, f_headers,
-    tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '3'
+    tokenize = 'unicode61 remove_diacritics 2'
 );
 
 -- Mailbox counts (RFC 8621 section 2), kept up to date by every index write so Mailbox/get reads

@@ -220,3 +220,16 @@ def test_other_accounts_mail_is_invisible(
     assert ids(store, other_account_id) == ""
     assert ids(store, other_account_id, {"text": "hello"}) == ""
     assert ids(store, other_account_id, {"inMailbox": "inbox"}) == ""
+
+
+def test_short_words_match_whole_words(store: Store, account_id: str) -> None:
+    from conftest import entry, index_entries
+
+    index_entries(
+        store,
+        account_id,
+        [entry("ab", subject_text="ab testing"), entry("abc", subject_text="abcdef")],
+    )
+    assert ids(store, account_id, {"subject": "ab"}) == "ab"
+    assert ids(store, account_id, {"subject": "abc"}) == "abc"
+    assert ids(store, account_id, {"subject": "test"}) == "ab"

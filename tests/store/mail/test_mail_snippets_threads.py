@@ -100,7 +100,9 @@ def test_parse_search(text: str, terms: list[Term]) -> None:
 
 
 def test_match_expression_quotes_everything() -> None:
-    assert match_expression('a" OR b', ["f_subject"]) == '{f_subject} : ("a"""* "OR"* "b"*)'
+    assert match_expression('ab" OR bcd', ["f_subject"]) == '{f_subject} : ("ab""" "OR" "bcd"*)'
+    # Words under three letters match whole; longer ones (the last of a term) as prefixes.
+    assert match_expression("x-ray ox", ["f_body"]) == '{f_body} : ("x-ray"* "ox")'
     assert match_expression('"x y"', ["f_from", "f_to"]) == '{f_from f_to} : ("x y")'
     assert match_expression("- * ()", ["f_body"]) is None
 
