@@ -113,13 +113,12 @@ def _tokenize(value: str) -> list[tuple[str, str]]:
         elif ch == ">" or ch == ")":
             i += 1  # stray closer: garbage, skipped
         else:
-            m = _ENCODED_WORD.match(value, i) if value.startswith("=?", i) else None
-            if m is not None:
-                j = m.end()
-            else:
-                j = i
-                while j < n and value[j] not in _SPECIALS:
-                    j += 1
+            # An atom; an encoded word inside it is skipped whole, as its text may hold
+            # specials ("=?utf-8?q?Re:_x?="). Whether it is decoded is decode_words' call.
+            j = i
+            while j < n and value[j] not in _SPECIALS:
+                m = _ENCODED_WORD.match(value, j) if value[j] == "=" else None
+                j = m.end() if m is not None else j + 1
             tokens.append(("word", value[i:j]))
             i = j
     return tokens
