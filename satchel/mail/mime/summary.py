@@ -4,6 +4,7 @@ Email/get and Email/query never re-parse the message.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from satchel.mail.mime.bodies import (
@@ -16,6 +17,7 @@ from satchel.mail.mime.headers import header_property
 from satchel.mail.mime.structure import Message, Part
 from satchel.mail.mime.transfer import decoded_size
 
+_QUOTED_LINE = re.compile(r"^[ \t]*>.*\n?", re.M)
 PREVIEW_CHARS = 256  # RFC 8621 section 4.1.4: preview MUST NOT be more than 256 characters
 SEARCH_BODY_CHARS = 1_000_000  # body text kept for the full-text index, per message
 
@@ -63,7 +65,7 @@ def summarize(raw: bytes, message: Message, blob_id: str) -> dict[str, Any]:
     summary["hasAttachment"] = any(p.disposition != "inline" for p in attachments)
 
     body = _body_text(raw, text_body or html_body)
-    summary["preview"] = collapse_whitespace(body[: PREVIEW_CHARS * 16])[:PREVIEW_CHARS]
+    summary["preview"] = _preview(body)
     summary["searchText"] = {
         "from": _address_text(summary["from"]),
         "to": _address_text(summary["to"]),
@@ -120,6 +122,14 @@ def _body_text(raw: bytes, parts: list[Part]) -> str:
         if total >= SEARCH_BODY_CHARS:
             break
     return "\n".join(pieces)[:SEARCH_BODY_CHARS]
+
+
+def _preview(body: str) -> str:
+    """RFC 8621 section 4.1.4 preview: at most 256 characters of the body, white space
+    collapsed, quoted lines ("> ...") of a reply skipped unless nothing else is left."""
+    head = body[: PREVIEW_CHARS * 16]
+    text = collapse_whitespace(_QUOTED_LINE.sub("", head)) or collapse_whitespace(head)
+    return text[:PREVIEW_CHARS]
 
 
 def _address_text(addresses: list[dict[str, Any]] | None) -> str:

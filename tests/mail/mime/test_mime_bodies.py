@@ -238,6 +238,13 @@ def test_preview_collapses_whitespace_and_strips_html() -> None:
     assert "alert" not in summary["searchText"]["body"]
 
 
+def test_preview_skips_quoted_lines_unless_nothing_else_is_left() -> None:
+    raw = b"\r\nSounds good.\r\n\r\n> Shall we meet\r\n>> at noon?\r\n\r\nSam\r\n"
+    assert summarize(raw, parse_message(raw), "G")["preview"] == "Sounds good. Sam"
+    raw = b"\r\n> only a quote\r\n"
+    assert summarize(raw, parse_message(raw), "G")["preview"] == "> only a quote"
+
+
 def test_preview_is_at_most_256_characters() -> None:
     raw = b"\r\n" + b"word  \r\n\t " * 500
     summary = summarize(raw, parse_message(raw), "G")
