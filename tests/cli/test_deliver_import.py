@@ -8,14 +8,22 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import RunCli, cli_env
 
 from satchel.store import open_store
 from satchel.store.base import Record, Store
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]  # the `run_cli` fixture (conftest.py)
+
+
+def cli_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SATCHEL_")}
+    env["NO_COLOR"] = "1"
+    return env
+
 
 MESSAGE = b"From: Carol <carol@example.net>\nTo: alice@localhost\nSubject: %s\n\nHello.\n"
 

@@ -3,28 +3,18 @@ LMTP listener on a free TCP port or a unix socket."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lmtp_support import StartLmtp, add_user
 
 from satchel.config import Settings
 from satchel.mail.provision import provision_account
 from satchel.smtp.lmtp_server import LmtpAddress, LmtpListener, TcpAddress, start_lmtp
 from satchel.store import open_store
-from satchel.store.base import Record, Store, WriteTxn
-
-StartLmtp = Callable[..., Coroutine[Any, Any, LmtpListener]]
-
-
-def add_user(store: Store, name: str) -> str:
-    def create(txn: WriteTxn) -> str:
-        user = txn.create_user(name, "hash", None)
-        return txn.accounts_for_user(user.id)[0].id
-
-    account_id, _ = store.write_sync("", create)
-    return account_id
+from satchel.store.base import Store
 
 
 @pytest.fixture
@@ -64,12 +54,3 @@ async def start(store: Store, settings: Settings) -> AsyncIterator[StartLmtp]:
     yield start
     for listener in running:
         await listener.close()
-
-
-async def emails(store: Store, account_id: str) -> list[Record]:
-    return await store.read(lambda txn: txn.get_records(account_id, "Email", None))
-
-
-async def mailbox_ids_by_role(store: Store, account_id: str) -> dict[str, str]:
-    records = await store.read(lambda txn: txn.get_records(account_id, "Mailbox", None))
-    return {str(r.data["role"]): r.id for r in records if r.data.get("role")}

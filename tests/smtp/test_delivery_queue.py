@@ -7,7 +7,7 @@ import asyncio
 import threading
 
 import pytest
-from conftest import emails
+from lmtp_support import emails
 
 from satchel.mail.ingest import Incoming, IngestError
 from satchel.smtp.delivery import DeliveryQueue

@@ -9,8 +9,8 @@ import socket
 from email.parser import BytesParser
 from pathlib import Path
 
-from conftest import StartLmtp, emails, mailbox_ids_by_role
 from lmtp_client import Client
+from lmtp_support import StartLmtp, emails, mailbox_ids_by_role
 
 from satchel.config import Settings
 from satchel.smtp.lmtp_server import UnixAddress
