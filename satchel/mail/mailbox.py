@@ -243,6 +243,8 @@ MAILBOX: Final = DataType(
         "isSubscribed": Filter(Boolean, lambda o, arg: o["isSubscribed"] == arg),
     },
     sorts={"sortOrder": Sort(), "name": Sort()},
+    # RFC 8621 section 2: no Mailbox/copy.
+    methods=frozenset({"get", "changes", "set", "query", "queryChanges"}),
     set_arguments={"onDestroyRemoveEmails": Boolean},
     query_arguments={"sortAsTree": Boolean, "filterAsTree": Boolean},
     hooks=Hooks(

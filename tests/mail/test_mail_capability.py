@@ -42,8 +42,11 @@ def test_mail_methods_are_registered(mail: MailClient) -> None:
         "Email/queryChanges",
         "Email/set",
         "SearchSnippet/get",
+        "Email/import",
+        "Email/parse",
     ):
         assert mail.registry.methods[method].capability == MAIL
+    assert "Mailbox/copy" not in mail.registry.methods
 
 
 async def test_a_request_without_the_mail_capability_cannot_call_mail_methods(
