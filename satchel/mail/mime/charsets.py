@@ -114,13 +114,17 @@ def _decode_utf7(data: bytes) -> tuple[str, bool]:
 
 def _decode_loose(data: bytes) -> str:
     """windows-1252 with its five undefined octets read as latin-1: never fails."""
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return "".join(
-            chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes((b,)).decode("cp1252")
-            for b in data
-        )
+    return data.decode("cp1252", _AS_LATIN1)
+
+
+def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+_AS_LATIN1 = "satchel-mime-as-latin-1"
+codecs.register_error(_AS_LATIN1, _latin1_fallback)
 
 
 def decode_utf8_header(data: bytes) -> str:
