@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import entry
+from mail_index_support import entry
 
 from satchel.store.base import Store, WriteTxn
 from satchel.store.mail_base import MailboxCounts
@@ -114,7 +114,7 @@ def test_moving_the_trash_role_recounts(store: Store, account_id: str) -> None:
 
 
 def test_an_inmailbox_total_is_the_mailbox_count(store: Store, mail_account: str) -> None:
-    from conftest import run_query
+    from mail_index_support import run_query
 
     for box in ("inbox", "archive", "work", "nowhere"):
         counts = store.read_sync(lambda txn, box=box: txn.mailbox_counts(mail_account, [box]))[box]

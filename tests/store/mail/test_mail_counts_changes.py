@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import MAILBOXES, entry, ids, index_entries, run_query
+from mail_index_support import MAILBOXES, entry, ids, index_entries, run_query
 
 from satchel.store.base import ReadTxn, Store, WriteTxn
 from satchel.store.mail_base import MailboxCounts
@@ -38,7 +38,7 @@ def test_counts_follow_the_rfc_definitions(store: Store, mail_account: str) -> N
 def test_rfc_trash_example(store: Store, account_id: str) -> None:
     """Section 2: one Thread, an unread Email in the trash and a read one in the inbox:
     unreadThreads is 1 for the trash and 0 for the inbox."""
-    from conftest import create_mailboxes
+    from mail_index_support import create_mailboxes
 
     store.write_sync(account_id, create_mailboxes)
     index_entries(

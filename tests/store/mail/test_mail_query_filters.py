@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import ids
+from mail_index_support import ids
 
 from satchel.store.base import Store
 from satchel.store.mail_base import UnsupportedFilter
@@ -223,7 +223,7 @@ def test_other_accounts_mail_is_invisible(
 
 
 def test_short_words_match_whole_words(store: Store, account_id: str) -> None:
-    from conftest import entry, index_entries
+    from mail_index_support import entry, index_entries
 
     index_entries(
         store,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ids
+from mail_index_support import ids
 from test_mail_query_filters import CONDITIONS, OPERATORS
 
 from satchel.store import sqlite_mail

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ids, run_query
+from mail_index_support import ids, run_query
 
 from satchel.store.base import Store
 

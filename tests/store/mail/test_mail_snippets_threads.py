@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import entry, index_entries
+from mail_index_support import entry, index_entries
 
 from satchel.store.base import Store
 from satchel.store.mail_base import Snippet
