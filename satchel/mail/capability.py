@@ -13,6 +13,7 @@ from satchel.core.context import RequestContext
 from satchel.core.registry import Capability, MethodResponse, MethodSpec, Registry
 from satchel.core.standard.register import register_type
 from satchel.mail.email import EMAIL, register_email_methods
+from satchel.mail.email_copy import email_copy
 from satchel.mail.email_import import email_import
 from satchel.mail.email_parse import email_parse
 from satchel.mail.limits import (
@@ -69,6 +70,9 @@ def register_mail(registry: Registry, settings: Settings) -> None:
         MethodSpec(name="Email/import", capability=MAIL, handler=email_import, writes=True)
     )
     registry.add_method(MethodSpec(name="Email/parse", capability=MAIL, handler=email_parse))
+    registry.add_method(
+        MethodSpec(name="Email/copy", capability=MAIL, handler=email_copy, writes=True)
+    )
     registry.data_types.setdefault(EMAIL.name, EMAIL)
     _provision_before_mail_methods(registry)
 
