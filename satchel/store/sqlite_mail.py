@@ -79,9 +79,7 @@ class SqliteMailRead:
     ) -> EmailQueryResult:
         whole_list = anchor is not None or position < 0 or limit is None
         sql = build_query(account_id, query, whole_list or self._few_matches(query.filter))
-        select = (
-            f"SELECT e.id, e.thread_id FROM {sql.source} WHERE {sql.where} ORDER BY {sql.order}"
-        )
+        select = f"SELECT {sql.columns} FROM {sql.source} WHERE {sql.where} ORDER BY {sql.order}"
         params = [*sql.params, *sql.order_params]
         collapse = query.collapse_threads
         if anchor is None and position >= 0:
@@ -165,7 +163,7 @@ class SqliteMailRead:
 
     def emails_in_mailbox(self, account_id: str, mailbox_id: str) -> list[str]:
         rows = self._conn.execute(
-            "SELECT e.id FROM email_mailboxes AS m JOIN emails AS e ON e.num = m.num"
+            "SELECT m.email_id FROM email_mailboxes AS m"
             " WHERE m.account_id = ? AND m.mailbox_id = ?"
             " ORDER BY m.received_at DESC, m.num DESC",
             (account_id, mailbox_id),
@@ -280,7 +278,14 @@ class SqliteMailWrite(SqliteMailRead):
             )
             self._forget(num, fts=True)
         self._put_flags(
-            num, account_id, entry.thread_id, entry.received_at, unread, entry.mailbox_ids, keywords
+            num,
+            account_id,
+            entry.email_id,
+            entry.thread_id,
+            entry.received_at,
+            unread,
+            entry.mailbox_ids,
+            keywords,
         )
         self._conn.executemany(
             "INSERT OR IGNORE INTO email_message_ids (num, message_id, kind, account_id)"
@@ -310,6 +315,7 @@ class SqliteMailWrite(SqliteMailRead):
         self,
         num: int,
         account_id: str,
+        email_id: str,
         thread_id: str,
         received_at: int,
         unread: int,
@@ -318,9 +324,9 @@ class SqliteMailWrite(SqliteMailRead):
     ) -> None:
         self._conn.executemany(
             "INSERT OR IGNORE INTO email_mailboxes"
-            " (num, mailbox_id, account_id, received_at, thread_id, unread)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(num, m, account_id, received_at, thread_id, unread) for m in mailbox_ids],
+            " (num, mailbox_id, account_id, received_at, email_id, thread_id, unread)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(num, m, account_id, received_at, email_id, thread_id, unread) for m in mailbox_ids],
         )
         self._conn.executemany(
             "INSERT OR IGNORE INTO email_keywords (num, keyword, account_id) VALUES (?, ?, ?)",
@@ -343,7 +349,9 @@ class SqliteMailWrite(SqliteMailRead):
         self._conn.execute("UPDATE emails SET unread = ? WHERE num = ?", (unread, num))
         self._conn.execute("DELETE FROM email_mailboxes WHERE num = ?", (num,))
         self._conn.execute("DELETE FROM email_keywords WHERE num = ?", (num,))
-        self._put_flags(num, account_id, thread_id, received_at, unread, mailbox_ids, lowered)
+        self._put_flags(
+            num, account_id, email_id, thread_id, received_at, unread, mailbox_ids, lowered
+        )
         recount_threads(self._conn, account_id, [thread_id])
 
     def delete_email_index(self, email_id: str) -> None:

@@ -53,6 +53,7 @@ class SqlQuery:
     """`SELECT ... FROM {source} WHERE {where} ORDER BY {order}` with its parameters in order."""
 
     source: str
+    columns: str  # the Email id and thread id, from the cheapest table that has them
     where: str
     count_where: str  # the same condition, shaped for counting
     params: list[Any] = field(default_factory=list)
@@ -289,13 +290,19 @@ def build_query(account_id: str, query: EmailQuery, drive_by_text: bool = True) 
         order.append(f"{key} {'ASC' if ascending else 'DESC'}")
     # Stable ties (RFC 8620 section 5.5): receivedAt descending, then newest indexed first.
     order.extend((f"{received} DESC", f"{num} DESC"))
+    columns = "e.id, e.thread_id"
+    mailbox_only = mailbox is not None and len(where) == 2
+    if mailbox_only and all(key.startswith("m.") for key in order):
+        # The mailbox's covering index holds everything: no row of `emails` is read.
+        source, columns = "email_mailboxes AS m", "m.email_id, m.thread_id"
     return SqlQuery(
         source=source,
+        columns=columns,
         where=" AND ".join(where),
         count_where=" AND ".join(count_where),
         params=params,
         order=", ".join(dict.fromkeys(order)),
         order_params=builder.params,
-        mailbox_only=mailbox is not None and len(where) == 2,
+        mailbox_only=mailbox_only,
         mailbox=(account_id, mailbox) if mailbox is not None else None,
     )

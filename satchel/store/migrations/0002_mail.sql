@@ -29,17 +29,21 @@ CREATE INDEX emails_unread ON emails (account_id, thread_id) WHERE unread = 1;
 
 -- Membership, with the columns the hot queries need copied in so they never touch `emails`:
 -- "in mailbox X sorted by receivedAt desc, limit 50" walks email_mailboxes_sorted backwards and
--- stops after 50 rows.
+-- stops after 50 index entries.
 CREATE TABLE email_mailboxes (
     num         INTEGER NOT NULL,
     mailbox_id  TEXT NOT NULL,
     account_id  TEXT NOT NULL,
     received_at INTEGER NOT NULL,
+    email_id    TEXT NOT NULL,
     thread_id   TEXT NOT NULL,
     unread      INTEGER NOT NULL,
     PRIMARY KEY (num, mailbox_id)
 ) WITHOUT ROWID;
-CREATE INDEX email_mailboxes_sorted ON email_mailboxes (account_id, mailbox_id, received_at, num);
+-- Covering: a whole mailbox's ids in receivedAt order (what /query and /queryChanges fetch)
+-- come from this index alone, 40k ids in ~25 ms instead of ~58 ms through `emails`.
+CREATE INDEX email_mailboxes_sorted
+    ON email_mailboxes (account_id, mailbox_id, received_at, num, email_id, thread_id);
 
 -- Keywords, lowercased (RFC 8621 section 4.1.1: keywords are case-insensitive).
 CREATE TABLE email_keywords (
