@@ -21,6 +21,7 @@ from satchel.core.datatype import IdResolver, IdSet, Invalid, UTCDate, is_id
 from satchel.core.errors import SetError, invalid_properties
 from satchel.mail.email import Keywords
 from satchel.mail.email_record import unix_time
+from satchel.mail.header_forms import parse_header_property
 
 JsonObject = dict[str, Any]
 
@@ -79,6 +80,7 @@ class Draft:
     text: str | None = None
     html: str | None = None
     attachments: list[JsonObject] = field(default_factory=list)
+    extra_headers: list[tuple[str, str]] = field(default_factory=list)
 
     def blob_ids(self) -> list[str]:
         return list(dict.fromkeys(a["blobId"] for a in self.attachments))
@@ -151,7 +153,9 @@ def check_create(obj: Any, resolve: IdResolver) -> Draft:
     """Validate an Email to create (RFC 8621 section 4.6); SetError invalidProperties."""
     if not isinstance(obj, dict):
         raise invalid_properties("the Email to create must be an object")
-    bad = sorted(k for k in obj if k not in _ALLOWED and obj[k] is not None)
+    bad = sorted(
+        k for k in obj if k not in _ALLOWED and obj[k] is not None and _extra_header(k) is None
+    )
     draft = Draft(mailbox_ids=[], keywords=[], received_at=None, headers={})
 
     def field_(name: str, check: Any) -> None:
@@ -178,10 +182,44 @@ def check_create(obj: Any, resolve: IdResolver) -> Draft:
     field_("sentAt", lambda v: draft.headers.__setitem__("sentAt", _date(v)))
     for name in ("messageId", "inReplyTo", "references"):
         field_(name, lambda v, n=name: draft.headers.__setitem__(n, _message_ids(v)))
+    for key in obj:
+        field_name = _extra_header(key)
+        if field_name is not None:
+            field_(key, lambda v, n=field_name: draft.extra_headers.append((n, _string(v).strip())))
     _bodies(obj, draft, bad)
     if bad:
         raise invalid_properties("invalid Email properties", *sorted(set(bad)))
     return draft
+
+
+# Header fields a `header:` property may add; the ones above have their own properties.
+_OWN_HEADERS: Final = frozenset(
+    {
+        "from",
+        "sender",
+        "to",
+        "cc",
+        "bcc",
+        "reply-to",
+        "subject",
+        "date",
+        "message-id",
+        "in-reply-to",
+        "references",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+    }
+)
+
+
+def _extra_header(key: str) -> str | None:
+    """The field name of a `header:{name}[:asRaw|:asText]` property to create with, or None
+    (RFC 8621 section 4.6: other forms and fields with their own property are refused)."""
+    spec = parse_header_property(key) if key.startswith("header:") else None
+    if spec is None or spec.all or spec.form not in ("Raw", "Text"):
+        return None
+    return None if spec.name.lower() in _OWN_HEADERS else spec.name
 
 
 def _string(value: Any) -> str:
@@ -276,6 +314,8 @@ def compose(draft: Draft, blobs: Mapping[str, bytes | None], domain: str) -> byt
     for prop, name in (("inReplyTo", "In-Reply-To"), ("references", "References")):
         if headers.get(prop):
             msg[name] = " ".join(f"<{i}>" for i in headers[prop])
+    for name, value in draft.extra_headers:
+        msg[name] = value
     if draft.html is not None and draft.text is not None:
         msg.set_content(draft.text)
         msg.add_alternative(draft.html, subtype="html")

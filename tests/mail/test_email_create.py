@@ -152,3 +152,15 @@ async def test_create_from_a_body_structure(mail: MailClient) -> None:
     email_id = result["created"]["s"]["id"]
     got = await mail.ok("Email/get", ids=[email_id], properties=["bodyStructure"])
     assert got["list"][0]["bodyStructure"]["type"] == "multipart/alternative"
+
+
+async def test_create_with_extra_header_properties(mail: MailClient) -> None:
+    drafts = await mail.mailbox_id("drafts")
+    draft = _draft(drafts, **{"header:X-Mailer:asText": "Satchel tests", "header:List-Id": " x"})
+    result = await mail.ok("Email/set", create={"h": draft})
+    email_id = result["created"]["h"]["id"]
+    got = await mail.ok("Email/get", ids=[email_id], properties=["header:X-Mailer:asText"])
+    assert got["list"][0]["header:X-Mailer:asText"] == "Satchel tests"
+    refused = _draft(drafts, **{"header:From:asAddresses": [{"email": "x@example.com"}]})
+    result = await mail.ok("Email/set", create={"r": refused})
+    assert result["notCreated"]["r"]["properties"] == ["header:From:asAddresses"]
