@@ -197,7 +197,7 @@ class _Builder:
     def sort_key(self, prop: str, keyword: str | None) -> str:
         if prop in _COLUMN_SORTS:
             return _COLUMN_SORTS[prop]
-        if keyword is None:
+        if not isinstance(keyword, str):
             raise ValueError(f"sorting on {prop} needs a keyword")
         keyword = keyword.lower()
         account = self.account_id
@@ -283,13 +283,19 @@ def build_query(account_id: str, query: EmailQuery, drive_by_text: bool = True) 
     params = builder.params
     builder.params = []
     order: list[str] = []
+    used: set[tuple[str, Any]] = set()
     for prop, ascending, keyword in query.sort or (("receivedAt", False, None),):
+        # A repeated comparator can never reorder anything: skip it (and its parameters).
+        seen = (prop, keyword.lower() if isinstance(keyword, str) else keyword)
+        if seen in used:
+            continue
+        used.add(seen)
         key = builder.sort_key(prop, keyword)
         if key == "e.received_at":
             key = received  # the same value; the driving index's copy keeps the scan ordered
         order.append(f"{key} {'ASC' if ascending else 'DESC'}")
     # Stable ties (RFC 8620 section 5.5): receivedAt descending, then newest indexed first.
-    order.extend((f"{received} DESC", f"{num} DESC"))
+    order.extend(tie for tie in (f"{received} DESC", f"{num} DESC") if tie not in order)
     columns = "e.id, e.thread_id"
     mailbox_only = mailbox is not None and len(where) == 2
     if mailbox_only and all(key.startswith("m.") for key in order):
@@ -301,7 +307,7 @@ def build_query(account_id: str, query: EmailQuery, drive_by_text: bool = True) 
         where=" AND ".join(where),
         count_where=" AND ".join(count_where),
         params=params,
-        order=", ".join(dict.fromkeys(order)),
+        order=", ".join(order),
         order_params=builder.params,
         mailbox_only=mailbox_only,
         mailbox=(account_id, mailbox) if mailbox is not None else None,
