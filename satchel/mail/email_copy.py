@@ -14,12 +14,12 @@ from satchel.core.errors import MethodError, SetError, invalid_arguments, invali
 from satchel.core.registry import MethodResponse
 from satchel.core.standard.common import Args, method_account, resolve_id, resolver, supports
 from satchel.core.standard.set import run_set
-from satchel.core.state import check_if_in_state, encode_state
+from satchel.core.state import check_if_in_state
+from satchel.mail.creations import store_creations
 from satchel.mail.email import EMAIL, Keywords
 from satchel.mail.email_record import unix_time
-from satchel.mail.ingest import Incoming, IngestError, Prepared, prepare, store_email
-from satchel.mail.provision import ensure_mail_account
-from satchel.store.base import ReadTxn, Record, WriteTxn
+from satchel.mail.ingest import Incoming, Prepared, prepare
+from satchel.store.base import ReadTxn, Record
 
 JsonObject = dict[str, Any]
 _KNOWN: Final = (
@@ -116,40 +116,17 @@ async def email_copy(ctx: RequestContext, raw: JsonObject) -> list[MethodRespons
             continue
         [ready[cid]] = await asyncio.to_thread(prepare, ctx.store, [incoming])
 
-    def write(txn: WriteTxn) -> tuple[int, dict[str, JsonObject], dict[str, JsonObject]]:
-        old = txn.type_state(account.id, EMAIL.name).high
-        check_if_in_state(if_in_state, old, EMAIL.name)
-        ensure_mail_account(txn)
-        created: dict[str, JsonObject] = {}
-        failed: dict[str, JsonObject] = {}
-        for cid, prepared in ready.items():
-            try:
-                email_id = store_email(txn, prepared)
-            except IngestError as exc:
-                failed[cid] = invalid_properties(str(exc), "mailboxIds").to_json()
-                continue
-            data = txn.get_records(account.id, EMAIL.name, [email_id])[0].data
-            created[cid] = {
-                "id": email_id,
-                "blobId": data["blobId"],
-                "threadId": data["threadId"],
-                "size": data["size"],
-            }
-        return old, created, failed
-
-    (old, created, failed), commit = await ctx.store.write(account.id, write)
-    ctx.record_commit(commit)
-    not_created.update(failed)
-    ctx.created_ids.update({cid: obj["id"] for cid, obj in created.items()})
-    new_state = commit.modseq if EMAIL.name in commit.changed_types else old
+    stored = await store_creations(ctx, account.id, if_in_state, ready)
+    not_created.update(stored.not_created)
+    created = stored.created
     responses: list[MethodResponse] = [
         (
             "Email/copy",
             {
                 "fromAccountId": from_account.id,
                 "accountId": account.id,
-                "oldState": encode_state(old, EMAIL.name),
-                "newState": encode_state(new_state, EMAIL.name),
+                "oldState": stored.old_state,
+                "newState": stored.new_state,
                 "created": created or None,
                 "notCreated": not_created or None,
             },

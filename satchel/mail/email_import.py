@@ -12,13 +12,11 @@ from satchel.core.datatype import IdSet, Invalid, UTCDate, is_id
 from satchel.core.errors import MethodError, SetError, invalid_arguments, invalid_properties
 from satchel.core.registry import MethodResponse
 from satchel.core.standard.common import Args, method_account, resolver
-from satchel.core.state import check_if_in_state, encode_state
+from satchel.mail.creations import store_creations
 from satchel.mail.email import EMAIL, Keywords
 from satchel.mail.email_record import unix_time
-from satchel.mail.ingest import Incoming, IngestError, Prepared, prepare, store_email
+from satchel.mail.ingest import Incoming, Prepared, prepare
 from satchel.mail.part_blobs import read_blob
-from satchel.mail.provision import ensure_mail_account
-from satchel.store.base import WriteTxn
 
 JsonObject = dict[str, Any]
 _FIELDS = frozenset({"blobId", "mailboxIds", "keywords", "receivedAt"})
@@ -89,40 +87,16 @@ async def email_import(ctx: RequestContext, raw: JsonObject) -> list[MethodRespo
         with_bytes = Incoming(data, incoming.mailbox_ids, incoming.keywords, incoming.received_at)
         [ready[creation_id]] = await asyncio.to_thread(prepare, ctx.store, [with_bytes])
 
-    def write(txn: WriteTxn) -> tuple[int, dict[str, JsonObject], dict[str, JsonObject]]:
-        old = txn.type_state(account.id, EMAIL.name).high
-        check_if_in_state(if_in_state, old, EMAIL.name)  # RFC 8621 section 4.8: ifInState
-        ensure_mail_account(txn)
-        created: dict[str, JsonObject] = {}
-        failed: dict[str, JsonObject] = {}
-        for creation_id, prepared in ready.items():
-            try:
-                email_id = store_email(txn, prepared)
-            except IngestError as exc:
-                failed[creation_id] = invalid_properties(str(exc), "mailboxIds").to_json()
-                continue
-            record = txn.get_records(account.id, EMAIL.name, [email_id])[0]
-            created[creation_id] = {
-                "id": email_id,
-                "blobId": record.data["blobId"],
-                "threadId": record.data["threadId"],
-                "size": record.data["size"],
-            }
-        return old, created, failed
-
-    (old, created, failed), commit = await ctx.store.write(account.id, write)
-    ctx.record_commit(commit)
-    not_created.update(failed)
-    ctx.created_ids.update({cid: obj["id"] for cid, obj in created.items()})
-    changed = EMAIL.name in commit.changed_types
+    stored = await store_creations(ctx, account.id, if_in_state, ready)
+    not_created.update(stored.not_created)
     return [
         (
             "Email/import",
             {
                 "accountId": account.id,
-                "oldState": encode_state(old, EMAIL.name),
-                "newState": encode_state(commit.modseq if changed else old, EMAIL.name),
-                "created": created or None,
+                "oldState": stored.old_state,
+                "newState": stored.new_state,
+                "created": stored.created or None,
                 "notCreated": not_created or None,
             },
         )

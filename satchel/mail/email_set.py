@@ -8,17 +8,15 @@ import asyncio
 from typing import Any
 
 from satchel.core.context import RequestContext
-from satchel.core.errors import MethodError, SetError, invalid_properties
+from satchel.core.errors import MethodError, SetError
 from satchel.core.registry import Handler, MethodResponse
 from satchel.core.standard.common import Args, method_account, resolver
 from satchel.core.standard.set import run_set, set_
-from satchel.core.state import check_if_in_state, encode_state
 from satchel.mail.compose import Draft, check_create, compose, missing_blobs
+from satchel.mail.creations import store_creations
 from satchel.mail.email import EMAIL
-from satchel.mail.ingest import Incoming, IngestError, Prepared, prepare, store_email
+from satchel.mail.ingest import Incoming, Prepared, prepare
 from satchel.mail.part_blobs import read_blob
-from satchel.mail.provision import ensure_mail_account
-from satchel.store.base import WriteTxn
 
 JsonObject = dict[str, Any]
 _KNOWN = ("accountId", "ifInState", "create", "update", "destroy")
@@ -66,38 +64,13 @@ async def _set_with_creates(
         incoming = Incoming(message, draft.mailbox_ids, draft.keywords, draft.received_at)
         [ready[creation_id]] = await asyncio.to_thread(prepare, ctx.store, [incoming])
 
-    def write(txn: WriteTxn) -> tuple[int, dict[str, JsonObject], dict[str, JsonObject]]:
-        old = txn.type_state(account.id, EMAIL.name).high
-        check_if_in_state(if_in_state, old, EMAIL.name)  # RFC 8620 section 5.3: ifInState
-        ensure_mail_account(txn)
-        created: dict[str, JsonObject] = {}
-        failed: dict[str, JsonObject] = {}
-        for creation_id, prepared in ready.items():
-            try:
-                email_id = store_email(txn, prepared)
-            except IngestError as exc:
-                failed[creation_id] = invalid_properties(str(exc), "mailboxIds").to_json()
-                continue
-            data = txn.get_records(account.id, EMAIL.name, [email_id])[0].data
-            # Section 5.3: `created` has the server-set properties.
-            created[creation_id] = {
-                "id": email_id,
-                "blobId": data["blobId"],
-                "threadId": data["threadId"],
-                "size": data["size"],
-            }
-        return old, created, failed
-
-    (old, created, failed), commit = await ctx.store.write(account.id, write)
-    ctx.record_commit(commit)
-    not_created.update(failed)
-    ctx.created_ids.update({cid: obj["id"] for cid, obj in created.items()})
-    new_state = commit.modseq if EMAIL.name in commit.changed_types else old
+    stored = await store_creations(ctx, account.id, if_in_state, ready)
+    not_created.update(stored.not_created)
     response: JsonObject = {
         "accountId": account.id,
-        "oldState": encode_state(old, EMAIL.name),
-        "newState": encode_state(new_state, EMAIL.name),
-        "created": created or None,
+        "oldState": stored.old_state,
+        "newState": stored.new_state,
+        "created": stored.created or None,
         "updated": None,
         "destroyed": None,
         "notCreated": not_created or None,
@@ -109,5 +82,5 @@ async def _set_with_creates(
         for key in ("newState", "updated", "destroyed", "notUpdated", "notDestroyed"):
             response[key] = rest[key]
         if rest["newState"] == rest["oldState"]:
-            response["newState"] = encode_state(new_state, EMAIL.name)
+            response["newState"] = stored.new_state
     return [("Email/set", response)]

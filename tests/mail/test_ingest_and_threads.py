@@ -137,3 +137,14 @@ async def test_multipart_ingest_has_body_parts_with_blob_ids(mail: MailClient) -
     [attachment] = email["attachments"]
     assert attachment["name"] == "report.pdf"
     assert attachment["blobId"] == f"{email['blobId']}P{attachment['partId']}"
+
+
+async def test_a_parent_arriving_after_its_reply_joins_the_reply_thread(mail: MailClient) -> None:
+    reply = await mail.deliver(
+        message("Re: Late", message_id="<late2@x>", references="<late1@x>"), received_at=200
+    )
+    parent = await mail.deliver(message("Late", message_id="<late1@x>"), received_at=100)
+    got = await mail.ok("Email/get", ids=[reply, parent], properties=["threadId"])
+    assert got["list"][0]["threadId"] == got["list"][1]["threadId"]
+    thread = await mail.ok("Thread/get", ids=[got["list"][0]["threadId"]])
+    assert thread["list"][0]["emailIds"] == [parent, reply]
