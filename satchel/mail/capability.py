@@ -22,7 +22,7 @@ from satchel.mail.limits import (
     MAX_SIZE_ATTACHMENTS_PER_EMAIL,
     MAX_SIZE_MAILBOX_NAME,
 )
-from satchel.mail.mailbox import MAILBOX
+from satchel.mail.mailbox import register_mailbox
 from satchel.mail.provision import provision_lazily
 from satchel.mail.search_snippet import search_snippet_get
 from satchel.mail.thread import THREAD
@@ -60,8 +60,8 @@ def register_mail(registry: Registry, settings: Settings) -> None:
     registry.add_capability(
         Capability(uri=MAIL, session_value=dict, account_value=account_capability)
     )
-    for datatype in (MAILBOX, THREAD):
-        register_type(registry, datatype)
+    register_mailbox(registry)
+    register_type(registry, THREAD)
     register_email_methods(registry, settings.domain)
     registry.add_method(
         MethodSpec(name="SearchSnippet/get", capability=MAIL, handler=search_snippet_get)

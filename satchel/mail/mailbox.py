@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Final, cast
 
+from satchel.core.context import RequestContext
 from satchel.core.datatype import (
     AnyJson,
     Boolean,
@@ -26,7 +27,10 @@ from satchel.core.datatype import (
     nullable,
 )
 from satchel.core.errors import SetError, invalid_properties
+from satchel.core.registry import MethodResponse, MethodSpec, Registry
 from satchel.core.standard.querying import generic_query
+from satchel.core.standard.register import register_type
+from satchel.core.standard.set import set_
 from satchel.mail.limits import MAX_MAILBOX_DEPTH, MAX_SIZE_MAILBOX_NAME
 from satchel.mail.mail_txn import destroy_email_in_txn, mail, remove_email_from_mailbox
 from satchel.mail.uris import MAIL
@@ -256,3 +260,38 @@ MAILBOX: Final = DataType(
         query=_query,
     ),
 )
+
+
+async def mailbox_set(ctx: RequestContext, raw: JsonObject) -> list[MethodResponse]:
+    """Mailbox/set with destroys ordered children first, so a client destroying a whole subtree
+    in one call does not meet mailboxHasChild for a parent listed before its children."""
+    destroy = raw.get("destroy") if isinstance(raw, dict) else None
+    account_id = raw.get("accountId") if isinstance(raw, dict) else None
+    if (
+        isinstance(destroy, list)
+        and len(destroy) > 1
+        and all(isinstance(d, str) for d in destroy)
+        and isinstance(account_id, str)
+        and account_id in ctx.accounts
+    ):
+
+        def parents(txn: ReadTxn) -> dict[str, str | None]:
+            return {r.id: r.data.get("parentId") for r in txn.get_records(account_id, NAME, None)}
+
+        tree = await ctx.store.read(parents)
+
+        def depth(mailbox_id: str) -> int:
+            level, parent = 0, tree.get(mailbox_id)
+            while parent is not None and level <= len(tree):
+                level, parent = level + 1, tree.get(parent)
+            return level
+
+        raw = {**raw, "destroy": sorted(destroy, key=depth, reverse=True)}
+    return await set_(MAILBOX, ctx, raw)
+
+
+def register_mailbox(registry: Registry) -> None:
+    register_type(registry, MAILBOX)
+    registry.methods["Mailbox/set"] = MethodSpec(
+        name="Mailbox/set", capability=MAIL, handler=mailbox_set, writes=True
+    )

@@ -207,3 +207,12 @@ async def test_filter_as_tree_drops_mailboxes_whose_parent_does_not_match(
     assert set(plain["ids"]) == {top, inner, lonely}
     tree = await mail.ok("Mailbox/query", filter={"name": "Match"}, filterAsTree=True)
     assert set(tree["ids"]) == {top, inner}
+
+
+async def test_destroy_a_subtree_in_one_call_in_any_order(mail: MailClient) -> None:
+    top = await mail.create_mailbox("Top")
+    child = await mail.create_mailbox("Child", parentId=top)
+    grandchild = await mail.create_mailbox("Grandchild", parentId=child)
+    result = await mail.ok("Mailbox/set", destroy=[top, grandchild, child])
+    assert sorted(result["destroyed"]) == sorted([top, child, grandchild])
+    assert result["notDestroyed"] is None
