@@ -19,7 +19,7 @@ from satchel.store.mail_base import (
     Snippet,
 )
 from satchel.store.mail_text import Highlighter, highlight_preview, highlight_subject
-from satchel.store.sqlite_mail_counts import read_counts, recount_threads
+from satchel.store.sqlite_mail_counts import apply_change, email_state, read_counts
 from satchel.store.sqlite_mail_query import SqlQuery, build_query, node_parts, required_text
 
 MAILBOX: Final = "Mailbox"
@@ -262,6 +262,7 @@ class SqliteMailWrite(SqliteMailRead):
             (account_id, entry.email_id),
         ).fetchone()
         num = None if old is None else int(old[0])
+        before = None if num is None else email_state(self._conn, num)
         if num is None:
             num = self._conn.execute(
                 "INSERT INTO emails (thread_id, received_at, sent_at, size, has_attachment,"
@@ -308,8 +309,8 @@ class SqliteMailWrite(SqliteMailRead):
                 entry.headers_text,
             ),
         )
-        threads = [entry.thread_id] if old is None else [old[1], entry.thread_id]
-        recount_threads(self._conn, account_id, threads)
+        after = (entry.thread_id, frozenset(entry.mailbox_ids), unread)
+        apply_change(self._conn, account_id, before, after)
 
     def _put_flags(
         self,
@@ -346,13 +347,15 @@ class SqliteMailWrite(SqliteMailRead):
         num, thread_id, received_at = row
         lowered = sorted({k.lower() for k in keywords})
         unread = _is_unread(lowered)
+        before = email_state(self._conn, num)
         self._conn.execute("UPDATE emails SET unread = ? WHERE num = ?", (unread, num))
         self._conn.execute("DELETE FROM email_mailboxes WHERE num = ?", (num,))
         self._conn.execute("DELETE FROM email_keywords WHERE num = ?", (num,))
         self._put_flags(
             num, account_id, email_id, thread_id, received_at, unread, mailbox_ids, lowered
         )
-        recount_threads(self._conn, account_id, [thread_id])
+        after = (thread_id, frozenset(mailbox_ids), unread)
+        apply_change(self._conn, account_id, before, after)
 
     def delete_email_index(self, email_id: str) -> None:
         account_id = self._require_account()
@@ -362,9 +365,10 @@ class SqliteMailWrite(SqliteMailRead):
         ).fetchone()
         if row is None:
             return
+        before = email_state(self._conn, row[0])
         self._forget(row[0], fts=True)
         self._conn.execute("DELETE FROM emails WHERE num = ?", (row[0],))
-        recount_threads(self._conn, account_id, [row[1]])
+        apply_change(self._conn, account_id, before, None)
 
     def mark_mailbox_counts_changed(self, mailbox_ids: Sequence[str]) -> None:
         # RFC 8621 section 2.2: count changes make the Mailbox "updated" (and change its state)

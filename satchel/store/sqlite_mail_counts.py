@@ -1,6 +1,8 @@
 """Mailbox counts on SQLite (RFC 8621 section 2: totalEmails, unreadEmails, totalThreads,
-unreadThreads), kept as counters that every mail-index write updates for the threads it touched,
-so Mailbox/get reads four integers instead of counting the mailbox.
+unreadThreads), kept as counters that every mail-index write updates, so Mailbox/get reads four
+integers instead of counting the mailbox. A change to one Email costs the same whatever the size
+of its thread: mailbox_threads holds each (thread, mailbox) pair's share and thread_unread counts
+each thread's unread Emails outside and inside the trash.
 
 Unread means neither `$seen` nor `$draft`. unreadThreads is the section's "quality
 implementation": a thread counts for a mailbox when it has an Email in that mailbox and an unread
@@ -35,11 +37,22 @@ def trash_id(conn: sqlite3.Connection, account_id: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-def thread_shares(members: Iterable[tuple[int, int, str]], trash: str | None) -> dict[str, Share]:
-    """Each mailbox's share of one thread, from its (email num, unread, mailbox id) rows."""
+def _by_email(
+    members: Iterable[tuple[int, int, str | None]],
+) -> list[tuple[int, int, frozenset[str]]]:
     emails: dict[int, tuple[int, set[str]]] = {}
     for num, unread, mailbox_id in members:
-        emails.setdefault(num, (unread, set()))[1].add(mailbox_id)
+        boxes = emails.setdefault(num, (unread, set()))[1]
+        if mailbox_id is not None:  # an Email in no mailbox (LEFT JOIN) still counts as unread
+            boxes.add(mailbox_id)
+    return [(num, unread, frozenset(boxes)) for num, (unread, boxes) in emails.items()]
+
+
+def thread_shares(
+    members: Iterable[tuple[int, int, str | None]], trash: str | None
+) -> dict[str, Share]:
+    """Each mailbox's share of one thread, from its (email num, unread, mailbox id) rows."""
+    emails = {num: (unread, boxes) for num, unread, boxes in _by_email(members)}
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for unread, mailboxes in emails.values():
         for mailbox_id in mailboxes:
@@ -52,12 +65,6 @@ def thread_shares(members: Iterable[tuple[int, int, str]], trash: str | None) ->
         mailbox_id: (total, unread, int(unread_inside if mailbox_id == trash else unread_outside))
         for mailbox_id, (total, unread) in counts.items()
     }
-
-
-_MEMBERS: Final = (
-    "SELECT e.num, e.unread, m.mailbox_id FROM emails AS e"
-    " JOIN email_mailboxes AS m ON m.num = e.num WHERE e.account_id = ?"
-)
 
 
 def _add(conn: sqlite3.Connection, account_id: str, deltas: dict[str, list[int]]) -> None:
@@ -90,53 +97,137 @@ def _current_basis(conn: sqlite3.Connection, account_id: str, trash: str | None)
     return row is not None and row[0] == trash
 
 
-def recount_threads(conn: sqlite3.Connection, account_id: str, thread_ids: Iterable[str]) -> None:
-    """Bring the counters up to date after the index of these threads' Emails changed."""
+EmailState = tuple[str, frozenset[str], int]  # (thread id, mailbox ids, unread)
+
+
+def email_state(conn: sqlite3.Connection, num: int) -> EmailState | None:
+    """What the counters know of one indexed Email (read before changing it)."""
+    row = conn.execute("SELECT thread_id, unread FROM emails WHERE num = ?", (num,)).fetchone()
+    if row is None:
+        return None
+    boxes = conn.execute("SELECT mailbox_id FROM email_mailboxes WHERE num = ?", (num,))
+    return str(row[0]), frozenset(r[0] for r in boxes), int(row[1])
+
+
+def apply_change(
+    conn: sqlite3.Connection,
+    account_id: str,
+    before: EmailState | None,
+    after: EmailState | None,
+) -> None:
+    """Update the counters for one Email going from `before` to `after` (None: not indexed).
+    The cost does not grow with the thread: the thread's unread Emails are counted, not listed."""
     trash = trash_id(conn, account_id)
     if not _current_basis(conn, account_id, trash):
         rebuild(conn, account_id, trash)
         return
-    for thread_id in dict.fromkeys(thread_ids):
-        old = {
-            row[0]: (row[1], row[2], row[3])
-            for row in conn.execute(
-                "SELECT mailbox_id, emails, unread_emails, unread_thread FROM mailbox_threads"
-                " WHERE account_id = ? AND thread_id = ?",
-                (account_id, thread_id),
-            )
-        }
-        new = thread_shares(
-            conn.execute(_MEMBERS + " AND e.thread_id = ?", (account_id, thread_id)), trash
-        )
-        if new == old:
-            continue
-        deltas: dict[str, list[int]] = {}
-        for mailbox_id in old.keys() | new.keys():
-            before, after = old.get(mailbox_id), new.get(mailbox_id)
-            b, a = before or (0, 0, 0), after or (0, 0, 0)
-            present = int(after is not None) - int(before is not None)
-            deltas[mailbox_id] = [a[0] - b[0], a[1] - b[1], present, a[2] - b[2]]
-        _add(conn, account_id, deltas)
+    if before == after:
+        return
+    deltas: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    threads: list[str] = []
+    for state, sign in ((before, -1), (after, 1)):
+        if state is not None:
+            _contribute(conn, account_id, state, sign, trash, deltas)
+            threads.append(state[0])
+    for thread_id in dict.fromkeys(threads):
+        _refresh_unread_thread(conn, account_id, thread_id, trash, deltas)
+    _add(conn, account_id, deltas)
+
+
+def _contribute(
+    conn: sqlite3.Connection,
+    account_id: str,
+    state: EmailState,
+    sign: int,
+    trash: str | None,
+    deltas: dict[str, list[int]],
+) -> None:
+    thread_id, mailboxes, unread = state
+    for mailbox_id in mailboxes:
+        key = (account_id, thread_id, mailbox_id)
         conn.execute(
-            "DELETE FROM mailbox_threads WHERE account_id = ? AND thread_id = ?",
+            "INSERT INTO mailbox_threads (account_id, thread_id, mailbox_id, emails,"
+            " unread_emails, unread_thread) VALUES (?, ?, ?, 0, 0, 0) ON CONFLICT DO NOTHING",
+            key,
+        )
+        emails, flag = conn.execute(
+            "UPDATE mailbox_threads SET emails = emails + ?, unread_emails = unread_emails + ?"
+            " WHERE account_id = ? AND thread_id = ? AND mailbox_id = ?"
+            " RETURNING emails, unread_thread",
+            (sign, sign * unread, *key),
+        ).fetchone()
+        delta = deltas[mailbox_id]
+        delta[0] += sign
+        delta[1] += sign * unread
+        if sign > 0 and emails == 1:
+            delta[2] += 1  # the thread is new to this mailbox
+        elif sign < 0 and emails == 0:
+            delta[2] -= 1  # the thread left this mailbox
+            delta[3] -= flag
+            conn.execute(
+                "DELETE FROM mailbox_threads WHERE account_id = ? AND thread_id = ?"
+                " AND mailbox_id = ?",
+                key,
+            )
+    if unread:
+        # Unread Emails not only in the trash make the thread unread for other mailboxes;
+        # unread Emails in the trash make it unread for the trash.
+        outside, inside = int(mailboxes != {trash}), int(trash in mailboxes)
+        conn.execute(
+            "INSERT INTO thread_unread (account_id, thread_id, unread_outside, unread_inside)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (account_id, thread_id) DO UPDATE SET"
+            " unread_outside = unread_outside + excluded.unread_outside,"
+            " unread_inside = unread_inside + excluded.unread_inside",
+            (account_id, thread_id, sign * outside, sign * inside),
+        )
+
+
+def _refresh_unread_thread(
+    conn: sqlite3.Connection,
+    account_id: str,
+    thread_id: str,
+    trash: str | None,
+    deltas: dict[str, list[int]],
+) -> None:
+    row = conn.execute(
+        "SELECT unread_outside, unread_inside FROM thread_unread"
+        " WHERE account_id = ? AND thread_id = ?",
+        (account_id, thread_id),
+    ).fetchone()
+    outside, inside = (0, 0) if row is None else (row[0], row[1])
+    if row is not None and outside == inside == 0:
+        conn.execute(
+            "DELETE FROM thread_unread WHERE account_id = ? AND thread_id = ?",
             (account_id, thread_id),
         )
-        _store_shares(conn, account_id, thread_id, new)
+    for mailbox_id, flag in conn.execute(
+        "SELECT mailbox_id, unread_thread FROM mailbox_threads"
+        " WHERE account_id = ? AND thread_id = ?",
+        (account_id, thread_id),
+    ).fetchall():
+        wanted = int((inside if mailbox_id == trash else outside) > 0)
+        if wanted != flag:
+            conn.execute(
+                "UPDATE mailbox_threads SET unread_thread = ? WHERE account_id = ?"
+                " AND thread_id = ? AND mailbox_id = ?",
+                (wanted, account_id, thread_id, mailbox_id),
+            )
+            deltas[mailbox_id][3] += wanted - flag
 
 
 def rebuild(conn: sqlite3.Connection, account_id: str, trash: str | None) -> None:
     """Recompute every counter of the account (its first mail, or the trash role moved)."""
-    conn.execute("DELETE FROM mailbox_threads WHERE account_id = ?", (account_id,))
-    conn.execute("DELETE FROM mailbox_counters WHERE account_id = ?", (account_id,))
+    for table in ("mailbox_threads", "mailbox_counters", "thread_unread"):
+        conn.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))
     conn.execute(
         "INSERT INTO mail_counts_basis (account_id, trash_id) VALUES (?, ?)"
         " ON CONFLICT (account_id) DO UPDATE SET trash_id = excluded.trash_id",
         (account_id, trash),
     )
-    by_thread: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    by_thread: dict[str, list[tuple[int, int, str | None]]] = defaultdict(list)
     for num, unread, mailbox_id, thread_id in conn.execute(
         "SELECT e.num, e.unread, m.mailbox_id, e.thread_id FROM emails AS e"
-        " JOIN email_mailboxes AS m ON m.num = e.num WHERE e.account_id = ?",
+        " LEFT JOIN email_mailboxes AS m ON m.num = e.num WHERE e.account_id = ?",
         (account_id,),
     ):
         by_thread[thread_id].append((num, unread, mailbox_id))
@@ -144,6 +235,15 @@ def rebuild(conn: sqlite3.Connection, account_id: str, trash: str | None) -> Non
     for thread_id, members in by_thread.items():
         shares = thread_shares(members, trash)
         _store_shares(conn, account_id, thread_id, shares)
+        unread = {num: mailboxes for num, u, mailboxes in _by_email(members) if u}
+        outside = sum(mailboxes != {trash} for mailboxes in unread.values())
+        inside = sum(trash in mailboxes for mailboxes in unread.values())
+        if outside or inside:
+            conn.execute(
+                "INSERT INTO thread_unread (account_id, thread_id, unread_outside, unread_inside)"
+                " VALUES (?, ?, ?, ?)",
+                (account_id, thread_id, outside, inside),
+            )
         for mailbox_id, (emails, unread, unread_thread) in shares.items():
             total = totals[mailbox_id]
             total[0] += emails
