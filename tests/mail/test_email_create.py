@@ -113,7 +113,7 @@ async def test_create_rules(mail: MailClient) -> None:
     failed = result["notCreated"]
     assert result["created"] is None
     assert failed["a"]["properties"] == ["mailboxIds"]
-    assert failed["b"]["properties"] == ["textBody"]
+    assert failed["b"]["properties"] == ["textBody/0/partId"]
     assert failed["c"]["properties"] == ["bodyStructure"]
     assert failed["d"]["properties"] == ["id"]
     assert failed["e"] == {
