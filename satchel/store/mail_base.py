@@ -1,6 +1,5 @@
-"""CONTRACT (owned by the mail-store engineer, who implements it in the SQLite backend): what the
-store keeps of mail beyond the generic records, so Email/query, counts and full-text search run in
-SQL. The mail code calls these inside the same transaction as the Email record write, so the
+"""The mail part of the storage protocols: what the store keeps of mail beyond the generic
+records, so Email/query, counts and full-text search run in SQL. The mail code calls these inside the same transaction as the Email record write, so the
 index and the record never disagree.
 
 Email objects themselves are ordinary records (type "Email") holding every stored property;
