@@ -657,14 +657,26 @@ def _is_7bit(data: str) -> bool:
     return data.isascii() and "\0" not in data and all(len(x) <= 998 for x in data.splitlines())
 
 
+_ASCII_PROBE: Final = "\r\n =+-~\\az AZ 09"
+
+
+def _ascii_compatible(charset: str) -> bool:
+    """Does the charset write ASCII as ASCII (so text in it may be 7bit or quoted-printable)?
+    Not so for UTF-16, UTF-7 or an unknown charset: those blobs are base64."""
+    try:
+        return _ASCII_PROBE.encode(charset) == _ASCII_PROBE.encode("ascii")
+    except (LookupError, UnicodeError):
+        return False
+
+
 def _write_leaf(part: MIMEPart, node: Node, data: bytes | None) -> None:
     maintype, subtype = node.type.split("/", 1)
     filename = node.name if node.disposition else None
     cid = f"<{node.cid}>" if node.cid else None
     text = node.text
     charset = node.charset or "utf-8"
-    if text is None and maintype == "text" and data is not None:
-        with contextlib.suppress(LookupError, UnicodeError):
+    if text is None and maintype == "text" and data is not None and _ascii_compatible(charset):
+        with contextlib.suppress(UnicodeError):
             text = data.decode(charset)
             text.encode(charset)  # a charset Python only decodes is written as a blob
     if text is not None:

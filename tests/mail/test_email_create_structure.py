@@ -182,21 +182,29 @@ async def test_a_single_part_body_structure_and_a_text_blob(mail: MailClient) ->
     assert email["bodyStructure"]["type"] == "text/html"
     assert [p["type"] for p in email["htmlBody"]] == ["text/html"]
     latin = await _upload(mail, "café\r\n".encode("latin-1"))
+    wide = await _upload(mail, "wide ☃".encode("utf-16"))
     email_id = await _create(
         mail,
         _email(
             drafts,
             bodyStructure={
-                "subParts": [{"blobId": latin, "type": "text/plain", "charset": "iso-8859-1"}]
+                "subParts": [
+                    {"blobId": latin, "type": "text/plain", "charset": "iso-8859-1"},
+                    {"blobId": wide, "type": "text/plain", "charset": "utf-16"},
+                ]
             },
         ),
     )
     email = await _get(mail, email_id, "bodyStructure", "bodyValues")
     root = email["bodyStructure"]
     assert root["type"] == "multipart/mixed"  # the default for a part with subParts
-    [leaf] = root["subParts"]
+    leaf, wide_leaf = root["subParts"]
     assert leaf["charset"] == "iso-8859-1"
+    assert leaf["header:Content-Transfer-Encoding:asText"] == "quoted-printable"
     assert email["bodyValues"][leaf["partId"]]["value"] == "café\n"
+    # A charset that does not keep ASCII as ASCII is sent as base64.
+    assert wide_leaf["header:Content-Transfer-Encoding:asText"] == "base64"
+    assert email["bodyValues"][wide_leaf["partId"]]["value"] == "wide ☃"
 
 
 async def test_inline_images_referenced_by_the_html_go_into_multipart_related(
