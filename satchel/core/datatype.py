@@ -322,6 +322,42 @@ OnChanges = Callable[["ReadTxn", str, int, "Changes"], JsonObject]
 # query(scope, filter, sort) -> every matching id, sorted: replaces the generic in-memory query.
 CustomQuery = Callable[[QueryScope, "FilterNode | None", list[Comparator]], list[str]]
 
+
+@dataclass(frozen=True, slots=True)
+class QueryWindow:
+    """The part of a /query's results the client asked for (RFC 8620 section 5.5), validated:
+    `position` may be negative (counted from the end); `anchor`, when set, is resolved (no
+    creation id) and wins over `position`; `limit` is the effective one, already capped to the
+    type's `max_query_limit`."""
+
+    position: int
+    limit: int
+    anchor: str | None
+    anchor_offset: int
+    calculate_total: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPage:
+    """A window of a query's results. `position` is the index of `ids[0]` in the whole sorted
+    list: 0 when a negative position (or anchor index + anchorOffset) falls before the start,
+    and the asked position when it is past the end (then `ids` is empty). `total` is the number
+    of results when calculate_total was asked, else None. An anchor not in the results gives
+    anchor_found=False (the engine answers anchorNotFound)."""
+
+    ids: list[str]
+    position: int
+    total: int | None
+    anchor_found: bool = True
+
+
+# query_window(scope, filter, sort, window) -> that window of the results, e.g. windowed in SQL.
+# Optional: /query uses it when present; /queryChanges always needs every id and keeps using
+# `query` (or the generic query), which must give the same order.
+WindowedQuery = Callable[
+    [QueryScope, "FilterNode | None", list[Comparator], QueryWindow], QueryPage
+]
+
 STANDARD_METHODS: Final = frozenset({"get", "changes", "set", "copy", "query", "queryChanges"})
 
 
@@ -337,6 +373,7 @@ class Hooks:
     on_get: OnGet | None = None
     on_changes: OnChanges | None = None
     query: CustomQuery | None = None
+    query_window: WindowedQuery | None = None
 
 
 @dataclass(frozen=True, slots=True)

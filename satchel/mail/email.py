@@ -1,9 +1,10 @@
 """Email (RFC 8621 section 4): the declaration the standard methods run from and its hooks.
 
 Everything of an Email but `mailboxIds` and `keywords` is immutable and comes from ingest.
-/query runs in the store (`query_emails`, full text and thread-aware sorts in SQL); /set updates
-mailboxIds and keywords (whole or by patch paths such as `keywords/$seen`) and destroys;
-/get's body values and header forms are added by `satchel.mail.email_get`."""
+/query runs in the store (`query_emails`, full text and thread-aware sorts in SQL, the page
+windowed there too); /set updates mailboxIds and keywords (whole or by patch paths such as
+`keywords/$seen`) and destroys; /get's body values and header forms are added by
+`satchel.mail.email_get`."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ from satchel.core.datatype import (
     IdSet,
     Invalid,
     Property,
+    QueryPage,
     QueryScope,
+    QueryWindow,
     SetScope,
     Sort,
     String,
@@ -40,7 +43,7 @@ from satchel.mail.limits import MAX_MAILBOXES_PER_EMAIL
 from satchel.mail.mail_txn import counts_changed, mail, release_email, thread_mailboxes
 from satchel.mail.uris import MAIL
 from satchel.store.base import Record
-from satchel.store.mail_base import EmailQuery, MailReadTxn, UnsupportedFilter
+from satchel.store.mail_base import EmailQuery, EmailQueryResult, MailReadTxn, UnsupportedFilter
 
 JsonObject = dict[str, Any]
 NAME: Final = "Email"
@@ -135,17 +138,50 @@ def email_sort(sort: list[Comparator]) -> tuple[tuple[str, bool, str | None], ..
     return tuple(out)
 
 
-def email_query(scope: QueryScope, node: FilterNode | None, sort: list[Comparator]) -> list[str]:
+def _query_emails(
+    scope: QueryScope,
+    node: FilterNode | None,
+    sort: list[Comparator],
+    window: QueryWindow | None,
+) -> EmailQueryResult:
+    """The store's query; window None: every matching id in order."""
     query = EmailQuery(
         filter=None if node is None else plain_filter(node),
         sort=email_sort(sort),
         collapse_threads=bool(scope.arguments.get("collapseThreads")),
     )
     txn = cast(MailReadTxn, scope.txn)
+    if window is None:
+        window = QueryWindow(0, 0, None, 0, False)
+        limit = None
+    else:
+        limit = window.limit
     try:
-        return txn.query_emails(scope.account_id, query, 0, None, None, 0, False).ids
+        return txn.query_emails(
+            scope.account_id,
+            query,
+            window.position,
+            limit,
+            window.anchor,
+            window.anchor_offset,
+            window.calculate_total,
+        )
     except UnsupportedFilter as exc:  # RFC 8620 section 5.5
         raise MethodError("unsupportedFilter", str(exc) or None) from None
+
+
+def email_query(scope: QueryScope, node: FilterNode | None, sort: list[Comparator]) -> list[str]:
+    """Every matching id in order (what /queryChanges needs)."""
+    return _query_emails(scope, node, sort, None).ids
+
+
+def email_query_window(
+    scope: QueryScope, node: FilterNode | None, sort: list[Comparator], window: QueryWindow
+) -> QueryPage:
+    """The page /query asks for, windowed in SQL (`query_emails` does RFC 8620 section 5.5):
+    an Inbox page no longer reads the whole sorted id list."""
+    result = _query_emails(scope, node, sort, window)
+    return QueryPage(result.ids, result.position, result.total, result.anchor_found)
 
 
 # --- /set ---------------------------------------------------------------------------------------
@@ -238,6 +274,7 @@ EMAIL: Final = DataType(
         on_update=_on_update,
         on_destroy=_on_destroy,
         query=email_query,
+        query_window=email_query_window,
     ),
     get_all=False,
     dynamic_property=is_header_property,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from satchel.core.context import RequestContext
-from satchel.core.datatype import DataType, QueryScope
+from satchel.core.datatype import DataType, QueryPage, QueryScope, QueryWindow
 from satchel.core.errors import MethodError
 from satchel.core.registry import MethodResponse
 from satchel.core.standard.common import Args, method_account, resolve_id, resolver
-from satchel.core.standard.querying import parse_filter, parse_sort, run_query
+from satchel.core.standard.querying import parse_filter, parse_sort, run_query_window
 from satchel.core.state import encode_state
 from satchel.store.base import ReadTxn
 
@@ -25,19 +25,6 @@ _KNOWN = (
     "limit",
     "calculateTotal",
 )
-
-
-def window_start(ids: list[str], position: int, anchor: str | None, anchor_offset: int) -> int:
-    """The index of the first id to return (section 5.5: position, or anchor + anchorOffset)."""
-    if anchor is not None:
-        try:
-            index = ids.index(anchor)
-        except ValueError:
-            raise MethodError("anchorNotFound", "the anchor is not in the results") from None
-        return max(index + anchor_offset, 0)
-    if position < 0:
-        return max(len(ids) + position, 0)
-    return position
 
 
 async def query(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[MethodResponse]:
@@ -62,21 +49,27 @@ async def query(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> lis
     effective = datatype.max_query_limit if capped else limit
     assert effective is not None
 
-    def read(txn: ReadTxn) -> tuple[int, list[str]]:
-        state = txn.type_state(account.id, datatype.name).high
-        return state, run_query(datatype, QueryScope(txn, account.id, args.extra), node, sort)
+    window = QueryWindow(position, effective, anchor, anchor_offset, calculate_total)
 
-    state, ids = await ctx.store.read(read)
-    start = window_start(ids, position, anchor, anchor_offset)
+    def read(txn: ReadTxn) -> tuple[int, QueryPage]:
+        state = txn.type_state(account.id, datatype.name).high
+        scope = QueryScope(txn, account.id, args.extra)
+        return state, run_query_window(datatype, scope, node, sort, window)
+
+    state, page = await ctx.store.read(read)
+    if not page.anchor_found:
+        raise MethodError("anchorNotFound", "the anchor is not in the results")
     response: JsonObject = {
         "accountId": account.id,
         "queryState": encode_state(state, datatype.name),
         "canCalculateChanges": "queryChanges" in datatype.methods,
-        "position": start,
-        "ids": ids[start : start + effective],
+        "position": page.position,
+        "ids": page.ids[:effective],
     }
     if calculate_total:
-        response["total"] = len(ids)
+        if page.total is None:
+            raise RuntimeError(f"{datatype.name} query_window gave no total")  # -> serverFail
+        response["total"] = page.total
     if capped:
         response["limit"] = effective
     return [(f"{datatype.name}/query", response)]

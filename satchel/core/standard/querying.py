@@ -1,6 +1,6 @@
 """The query vocabulary of RFC 8620 section 5.5 shared by /query and /queryChanges: parsing
 FilterOperator vs FilterCondition and Comparators, evaluating filters, sorting with the advertised
-collations, and running the generic in-memory query (or the type's own)."""
+collations, and running the generic in-memory query (or the type's own), whole or windowed."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from satchel.core.datatype import (
     FilterOperator,
     GetScope,
     Invalid,
+    QueryPage,
     QueryScope,
+    QueryWindow,
     no_refs,
 )
 from satchel.core.errors import MethodError, invalid_arguments
@@ -208,6 +210,37 @@ def run_query(
     if datatype.hooks.query is not None:
         return datatype.hooks.query(scope, node, sort)
     return generic_query(datatype, scope, node, sort)
+
+
+def run_query_window(
+    datatype: DataType,
+    scope: QueryScope,
+    node: FilterNode | None,
+    sort: list[Comparator],
+    window: QueryWindow,
+) -> QueryPage:
+    """The window /query returns: the type's `query_window` if it has one, else the full sorted
+    list (`run_query`) windowed here."""
+    if datatype.hooks.query_window is not None:
+        return datatype.hooks.query_window(scope, node, sort, window)
+    return window_of(run_query(datatype, scope, node, sort), window)
+
+
+def window_of(ids: list[str], window: QueryWindow) -> QueryPage:
+    """Section 5.5 over the full sorted list: the start is the anchor's index + anchorOffset, or
+    `position` (negative: counted from the end), clamped at 0; then at most `limit` ids."""
+    total = len(ids) if window.calculate_total else None
+    if window.anchor is not None:
+        try:
+            index = ids.index(window.anchor)
+        except ValueError:
+            return QueryPage([], 0, total, anchor_found=False)
+        start = max(index + window.anchor_offset, 0)
+    elif window.position < 0:
+        start = max(len(ids) + window.position, 0)
+    else:
+        start = window.position
+    return QueryPage(ids[start : start + window.limit], start, total)
 
 
 def generic_query(
