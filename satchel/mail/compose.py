@@ -122,6 +122,7 @@ class Node:
     language: list[str] | None = None
     location: str | None = None
     headers: list[HeaderField] = field(default_factory=list)
+    header_keys: dict[str, str] = field(default_factory=dict)  # lowercased field -> property
 
     def walk(self) -> Iterator[Node]:
         yield self
@@ -321,7 +322,7 @@ class _Bodies:
                 ok = False
 
         headers: list[HeaderField] = []
-        seen: set[str] = set()
+        seen: dict[str, str] = {}
         for key, value in obj.items():
             if key in _PART_FIELDS:
                 continue
@@ -329,7 +330,7 @@ class _Bodies:
             valid = spec is not None and spec[0].lower() not in _PART_OWN_HEADERS
             if valid and spec is not None:
                 valid = spec[0].lower() not in seen
-                seen.add(spec[0].lower())
+                seen[spec[0].lower()] = key
                 try:
                     headers += _header_fields(*spec[:2], value, spec[2])
                 except Invalid:
@@ -368,13 +369,14 @@ class _Bodies:
             language=language,
             location=obj.get("location"),
             headers=headers,
+            header_keys=seen,
         )
         sub = obj.get("subParts")
         if sub is not None:
             return self.multipart(obj, node, path, depth)
         return self.leaf(obj, node, path)
 
-    def raw_headers(self, value: Any, seen: set[str]) -> list[HeaderField]:
+    def raw_headers(self, value: Any, seen: dict[str, str]) -> list[HeaderField]:
         if not isinstance(value, list):
             raise Invalid("headers is an EmailHeader[]")
         out = []
@@ -385,7 +387,7 @@ class _Bodies:
             if spec is None or spec[0].lower() in _PART_OWN_HEADERS or spec[0].lower() in seen:
                 raise Invalid("not a header field the part may set")
             out.append(HeaderField(spec[0], _raw(item["value"]), True))
-        seen.update(h.name.lower() for h in out)
+        seen.update((h.name.lower(), "headers") for h in out)
         return out
 
     def multipart(self, obj: JsonObject, node: Node, path: str, depth: int) -> Node | None:
@@ -563,10 +565,10 @@ def _bodies(obj: JsonObject, draft: Draft, bad: list[str]) -> None:
         if node is not None:
             # Its own header fields share the message header with the Email's.
             own = {h.name.lower() for h in draft.headers}
-            for h in node.headers:
-                if h.name.lower() in own:
-                    bad.append("bodyStructure")
-                    return
+            clashes = [key for name, key in node.header_keys.items() if name in own]
+            if clashes:
+                bad.extend(f"bodyStructure/{key}" for key in clashes)
+                return
             draft.body = node
     else:
         node = _simple_bodies(obj, parts, bad)

@@ -352,7 +352,7 @@ async def test_inline_images_referenced_by_the_html_go_into_multipart_related(
         # A subject both as a property and in the bodyStructure's header fields.
         (
             {"bodyStructure": {"partId": "t", "header:Subject:asText": "again"}},
-            ["bodyStructure"],
+            ["bodyStructure/header:Subject:asText"],
         ),
         # htmlBody must be text/html.
         (
