@@ -336,11 +336,10 @@ class _Bodies:
                 except Invalid:
                     valid = False
             check(key, valid)
-        if obj.get("headers") is not None:
-            try:
-                headers += self.raw_headers(obj["headers"], seen)
-            except Invalid:
-                check("headers", False)
+        # RFC 8621 section 4.6: `headers` MUST NOT be given on an EmailBodyPart either; each
+        # field is set as its own header:* property.
+        if "headers" in obj:
+            check("headers", False)
         for key in ("name", "disposition", "cid", "location", "type", "charset"):
             value = obj.get(key)
             check(key, value is None or (isinstance(value, str) and _string_ok(value)))
@@ -375,20 +374,6 @@ class _Bodies:
         if sub is not None:
             return self.multipart(obj, node, path, depth)
         return self.leaf(obj, node, path)
-
-    def raw_headers(self, value: Any, seen: dict[str, str]) -> list[HeaderField]:
-        if not isinstance(value, list):
-            raise Invalid("headers is an EmailHeader[]")
-        out = []
-        for item in value:
-            if not isinstance(item, dict) or set(item) != {"name", "value"}:
-                raise Invalid("an EmailHeader has a name and a value")
-            spec = _header_key(f"header:{item['name']}") if isinstance(item["name"], str) else None
-            if spec is None or spec[0].lower() in _PART_OWN_HEADERS or spec[0].lower() in seen:
-                raise Invalid("not a header field the part may set")
-            out.append(HeaderField(spec[0], _raw(item["value"]), True))
-        seen.update((h.name.lower(), "headers") for h in out)
-        return out
 
     def multipart(self, obj: JsonObject, node: Node, path: str, depth: int) -> Node | None:
         ok = True

@@ -306,6 +306,16 @@ async def test_inline_images_referenced_by_the_html_go_into_multipart_related(
             },
             ["bodyStructure/subParts/0/type"],
         ),
+        # `headers` is never given on a part (RFC 8621 section 4.6), harmless fields included.
+        (
+            {
+                "bodyStructure": {
+                    "partId": "t",
+                    "headers": [{"name": "X-Harmless", "value": " yes"}],
+                }
+            },
+            ["bodyStructure/headers"],
+        ),
         # Content-Transfer-Encoding given, as header:* or in headers.
         (
             {
