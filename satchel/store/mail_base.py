@@ -1,6 +1,7 @@
 """The mail part of the storage protocols: what the store keeps of mail beyond the generic
-records, so Email/query, counts and full-text search run in SQL. The mail code calls these inside the same transaction as the Email record write, so the
-index and the record never disagree.
+records, so Email/query, counts and full-text search run in SQL. The mail code calls these
+inside the same transaction as the Email record write, so the index and the record never
+disagree.
 
 Email objects themselves are ordinary records (type "Email") holding every stored property;
 this index is derived from them. Threads are records of type "Thread" ({"emailIds": [...]}).
