@@ -23,8 +23,8 @@ run: $(VENV)/.installed
 	$(BIN)/satchel serve --data $(DATA) --listen $(LISTEN) --first-user
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check satchel tests
-	$(BIN)/ruff format --check satchel tests
+	$(BIN)/ruff check satchel tests bench
+	$(BIN)/ruff format --check satchel tests bench
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
