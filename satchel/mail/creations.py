@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from satchel.core.context import RequestContext
+from satchel.core.datatype import IdResolver, IdSet, Invalid
 from satchel.core.errors import invalid_properties
 from satchel.core.state import check_if_in_state, encode_state
 from satchel.mail.ingest import IngestError, Prepared, store_email
@@ -60,3 +61,17 @@ async def store_creations(
     ctx.created_ids.update({cid: obj["id"] for cid, obj in created.items()})
     new = commit.modseq if EMAIL in commit.changed_types else old
     return Stored(encode_state(old, EMAIL), encode_state(new, EMAIL), created, failed)
+
+
+def new_mailbox_ids(
+    item: Mapping[str, Any], resolve: IdResolver, bad: list[str]
+) -> dict[str, bool]:
+    """The `mailboxIds` of an Email being imported or copied: a valid Id set naming at least one
+    Mailbox (RFC 8621 sections 4.7 and 4.8), else "mailboxIds" is added to `bad`."""
+    try:
+        mailbox_ids: dict[str, bool] = IdSet(item.get("mailboxIds"), resolve)
+    except Invalid:
+        mailbox_ids = {}
+    if not mailbox_ids:
+        bad.append("mailboxIds")
+    return mailbox_ids

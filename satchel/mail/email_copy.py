@@ -9,28 +9,20 @@ import asyncio
 from typing import Any, Final
 
 from satchel.core.context import RequestContext
-from satchel.core.datatype import IdSet, Invalid, UTCDate
+from satchel.core.datatype import Invalid, UTCDate
 from satchel.core.errors import MethodError, SetError, invalid_arguments, invalid_properties
 from satchel.core.registry import MethodResponse
 from satchel.core.standard.common import Args, method_account, resolve_id, resolver, supports
+from satchel.core.standard.copy import COPY_ARGUMENTS
 from satchel.core.standard.set import run_set
 from satchel.core.state import check_if_in_state
-from satchel.mail.creations import store_creations
+from satchel.mail.creations import new_mailbox_ids, store_creations
 from satchel.mail.email import EMAIL, Keywords
 from satchel.mail.email_record import unix_time
 from satchel.mail.ingest import Incoming, Prepared, prepare
 from satchel.store.base import ReadTxn, Record
 
 JsonObject = dict[str, Any]
-_KNOWN: Final = (
-    "fromAccountId",
-    "ifFromInState",
-    "accountId",
-    "ifInState",
-    "create",
-    "onSuccessDestroyOriginal",
-    "destroyFromIfInState",
-)
 _SETTABLE: Final = frozenset({"id", "mailboxIds", "keywords", "receivedAt"})
 
 
@@ -39,13 +31,7 @@ def _incoming(item: Any, original: Record | None, raw: bytes, resolve: Any) -> I
     if original is None:
         raise SetError("notFound", "no such Email in the from account")
     bad = sorted(k for k in item if k not in _SETTABLE)
-    mailbox_ids: dict[str, bool] = {}
-    try:
-        mailbox_ids = IdSet(item.get("mailboxIds"), resolve)
-    except Invalid:
-        bad.append("mailboxIds")
-    if not mailbox_ids and "mailboxIds" not in bad:
-        bad.append("mailboxIds")
+    mailbox_ids = new_mailbox_ids(item, resolve, bad)
     keywords = original.data.get("keywords") or {}
     if "keywords" in item:
         try:
@@ -64,7 +50,7 @@ def _incoming(item: Any, original: Record | None, raw: bytes, resolve: Any) -> I
 
 
 async def email_copy(ctx: RequestContext, raw: JsonObject) -> list[MethodResponse]:
-    args = Args(raw, _KNOWN, {})
+    args = Args(raw, COPY_ARGUMENTS, {})
     from_id = args.raw.get("fromAccountId")
     if not isinstance(from_id, str) or from_id not in ctx.accounts:
         raise MethodError("fromAccountNotFound", "no such account is visible to this user")

@@ -8,11 +8,11 @@ import asyncio
 from typing import Any
 
 from satchel.core.context import RequestContext
-from satchel.core.datatype import IdSet, Invalid, UTCDate, is_id
+from satchel.core.datatype import Invalid, UTCDate, is_id
 from satchel.core.errors import MethodError, SetError, invalid_arguments, invalid_properties
 from satchel.core.registry import MethodResponse
 from satchel.core.standard.common import Args, method_account, resolver
-from satchel.mail.creations import store_creations
+from satchel.mail.creations import new_mailbox_ids, store_creations
 from satchel.mail.email import EMAIL, Keywords
 from satchel.mail.email_record import unix_time
 from satchel.mail.ingest import Incoming, Prepared, prepare
@@ -30,13 +30,7 @@ def _check(item: Any, resolve: Any) -> tuple[str, Incoming]:
     blob_id = item.get("blobId")
     if not is_id(blob_id):
         bad.append("blobId")
-    mailbox_ids: dict[str, bool] = {}
-    try:
-        mailbox_ids = IdSet(item.get("mailboxIds"), resolve)
-    except Invalid:
-        bad.append("mailboxIds")
-    if not mailbox_ids and "mailboxIds" not in bad:
-        bad.append("mailboxIds")  # at least one Mailbox MUST be given
+    mailbox_ids = new_mailbox_ids(item, resolve, bad)
     keywords: dict[str, bool] = {}
     try:
         keywords = Keywords(item.get("keywords") or {}, resolve)

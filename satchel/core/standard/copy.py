@@ -17,7 +17,8 @@ from satchel.store.base import Account, ReadTxn, WriteTxn
 
 JsonObject = dict[str, Any]
 
-_KNOWN = (
+# RFC 8620 section 5.4: the arguments every /copy takes.
+COPY_ARGUMENTS = (
     "fromAccountId",
     "ifFromInState",
     "accountId",
@@ -42,7 +43,7 @@ def _from_account(ctx: RequestContext, datatype: DataType, account_id: object) -
 
 
 async def copy(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[MethodResponse]:
-    args = Args(raw, _KNOWN, datatype.set_arguments)
+    args = Args(raw, COPY_ARGUMENTS, datatype.set_arguments)
     from_account = _from_account(ctx, datatype, args.raw.get("fromAccountId"))
     account = method_account(ctx, datatype, args.raw.get("accountId"), write=True)
     if from_account.id == account.id:
