@@ -196,10 +196,12 @@ class AddressTaken(StoreError):
 class ReadTxn(MailReadTxn, Protocol):
     # --- JMAP records -------------------------------------------------------------------------
     def get_records(
-        self, account_id: str, type_name: str, ids: Sequence[str] | None
+        self, account_id: str, type_name: str, ids: Sequence[str] | None, *, shared: bool = False
     ) -> list[Record]:
         """Live records of a type; `ids=None` means all of them (in id order). Missing ids are
-        simply absent from the result."""
+        simply absent from the result. `shared=True` promises that the caller never mutates
+        the records' `data` (nor anything inside it), so the store may hand out decoded data it
+        keeps for other readers."""
         ...
 
     def type_state(self, account_id: str, type_name: str) -> TypeState: ...

@@ -62,6 +62,8 @@ DB_FILE = "satchel.db"
 BLOB_DIR = "blobs"
 BUSY_TIMEOUT_MS = 15_000
 DEFAULT_READERS = 4
+# Records whose decoded data the readers keep (see DecodedCache).
+DECODED_CACHE_SIZE = 1024
 
 _LETTERS = string.ascii_letters
 _ALNUM = string.ascii_letters + string.digits
@@ -131,6 +133,38 @@ def _json_list(values: Sequence[str]) -> bytes:
     return orjson.dumps(list(values))
 
 
+def _record(row: Any) -> Record:
+    return Record(row[0], orjson.loads(row[1]), row[2], row[3])
+
+
+class DecodedCache:
+    """Decoded `data` of recently read records, shared between reader threads, so a /get of
+    the same records again (an Inbox page, polled) skips JSON decoding, the bulk of its cost.
+
+    An entry is reused only when the stored bytes are identical to those it was decoded from,
+    so it can never be stale, whoever wrote the row. The values are shared: only callers that
+    never mutate `Record.data` (or anything inside it) may ask for them (`shared=True`)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: dict[tuple[str, str, str], tuple[bytes, JsonObject]] = {}
+        self._lock = threading.Lock()
+
+    def decode(self, account_id: str, type_name: str, record_id: str, raw: bytes) -> JsonObject:
+        key = (account_id, type_name, record_id)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == raw:
+            return entry[1]
+        data: JsonObject = orjson.loads(raw)
+        with self._lock:
+            entries = self._entries
+            entries.pop(key, None)
+            while len(entries) >= self._size:
+                del entries[next(iter(entries))]  # the oldest
+            entries[key] = (raw, data)
+        return data
+
+
 def _user(row: tuple[Any, ...]) -> User:
     return User(id=row[0], username=row[1], password_hash=row[2], email=row[3])
 
@@ -141,22 +175,31 @@ _USER_COLUMNS = "u.id, u.username, u.password_hash, u.email"
 class SqliteRead(SqliteAddressRead, SqliteMailRead):
     """`ReadTxn` over one connection already inside a transaction."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_decoded")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, decoded: DecodedCache | None = None) -> None:
         self._conn = conn
+        self._decoded = decoded
 
     # --- JMAP records -------------------------------------------------------------------------
     def get_records(
-        self, account_id: str, type_name: str, ids: Sequence[str] | None
+        self, account_id: str, type_name: str, ids: Sequence[str] | None, *, shared: bool = False
     ) -> list[Record]:
         select = (
             "SELECT id, data, created_modseq, updated_modseq FROM records"
             " WHERE account_id = ? AND type = ? AND destroyed_modseq IS NULL"
         )
+        cache = self._decoded if shared else None
+        if cache is None:
+            decode: Callable[[Any], Record] = _record
+        else:
+
+            def decode(r: Any) -> Record:
+                return Record(r[0], cache.decode(account_id, type_name, r[0], r[1]), r[2], r[3])
+
         if ids is None:
             rows = self._conn.execute(select + " ORDER BY id", (account_id, type_name))
-            return [Record(r[0], orjson.loads(r[1]), r[2], r[3]) for r in rows]
+            return [decode(r) for r in rows]
         wanted = list(dict.fromkeys(ids))  # in request order, each once
         if not wanted:
             return []
@@ -168,7 +211,7 @@ class SqliteRead(SqliteAddressRead, SqliteMailRead):
                 select + " AND id IN (SELECT value FROM json_each(?))",
                 (account_id, type_name, _json_list(wanted)),
             )
-        found = {r[0]: Record(r[0], orjson.loads(r[1]), r[2], r[3]) for r in rows}
+        found = {r[0]: decode(r) for r in rows}
         return [found[i] for i in wanted if i in found]
 
     def type_state(self, account_id: str, type_name: str) -> TypeState:
@@ -526,6 +569,7 @@ class SqliteStore:
         self._readers = ThreadPoolExecutor(
             readers, thread_name_prefix="satchel-db-reader", initializer=self._open_reader
         )
+        self._decoded = DecodedCache(DECODED_CACHE_SIZE)
         self._closed = False
 
     @classmethod
@@ -557,7 +601,7 @@ class SqliteStore:
         conn: sqlite3.Connection = self._local.conn
         conn.execute("BEGIN")
         try:
-            result = fn(SqliteRead(conn))
+            result = fn(SqliteRead(conn, self._decoded))
         except BaseException:
             _end(conn, "ROLLBACK")
             raise

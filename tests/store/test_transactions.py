@@ -215,6 +215,28 @@ async def test_get_records_by_ids(store: Store, account_id: str) -> None:
     assert live_ids(store, account_id, "Foo") == sorted(set(ids) - {"r0003"})
 
 
+async def test_shared_reads_reuse_decoded_data_and_never_go_stale(
+    store: Store, account_id: str
+) -> None:
+    await store.write(account_id, lambda txn: txn.create_record("Foo", "a", {"v": [1]}))
+    await store.write(account_id, lambda txn: txn.create_record("Foo", "b", {"v": [2]}))
+
+    def shared(txn: ReadTxn) -> list[object]:
+        return [r.data for r in txn.get_records(account_id, "Foo", ["a", "b"], shared=True)]
+
+    first = await store.read(shared)
+    again = await store.read(shared)
+    assert first == [{"v": [1]}, {"v": [2]}]
+    assert again[0] is first[0]  # decoded once
+    # A plain read gets its own copy, which it may change.
+    own = await store.read(lambda t: t.get_records(account_id, "Foo", ["a"]))
+    assert own[0].data == first[0] and own[0].data is not first[0]
+    await store.write(account_id, lambda txn: txn.update_record("Foo", "a", {"v": [3]}))
+    assert await store.read(shared) == [{"v": [3]}, {"v": [2]}]
+    await store.write(account_id, lambda txn: txn.destroy_record("Foo", "b"))
+    assert await store.read(shared) == [{"v": [3]}]
+
+
 async def test_new_ids_are_short_safe_and_unique(store: Store, account_id: str) -> None:
     ids, _ = await store.write(account_id, lambda txn: [txn.new_id() for _ in range(5000)])
     assert len(set(ids)) == 5000

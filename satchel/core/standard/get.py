@@ -50,7 +50,11 @@ async def get(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[
 
     def read(txn: ReadTxn) -> tuple[int, list[JsonObject]]:
         state = txn.type_state(account.id, datatype.name).high
-        records = txn.get_records(account.id, datatype.name, None if requested is None else lookup)
+        # Shared (never mutated) data: the objects below copy the top level only, and result
+        # references copy what they select.
+        records = txn.get_records(
+            account.id, datatype.name, None if requested is None else lookup, shared=True
+        )
         if requested is None and len(records) > limit:
             raise MethodError(
                 "requestTooLarge", f"more than {limit} records; ask for ids (maxObjectsInGet)"
