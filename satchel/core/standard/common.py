@@ -4,7 +4,7 @@ addresses, creation-id resolution and turning stored records into full JMAP obje
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from satchel.core.context import RequestContext
@@ -131,12 +131,19 @@ def resolve_id(value: str, resolve: IdResolver) -> str | None:
     return value if is_id(value) else None
 
 
-def full_object(datatype: DataType, record: Record) -> JsonObject:
+def full_object(
+    datatype: DataType, record: Record, names: Sequence[str] | None = None
+) -> JsonObject:
     """Every declared property, `id` included: unset ones take their default or null
-    (clients depend on every property being present)."""
+    (clients depend on every property being present). With `names`, only those of them (and
+    `id`)."""
     obj: JsonObject = {"id": record.id}
     data = record.data
-    for name, prop in datatype.properties.items():
+    declared = datatype.properties
+    chosen = (
+        declared.items() if names is None else ((n, declared[n]) for n in names if n in declared)
+    )
+    for name, prop in chosen:
         if name in data:
             obj[name] = data[name]
         elif prop.has_default():

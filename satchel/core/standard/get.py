@@ -59,7 +59,9 @@ async def get(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[
             raise MethodError(
                 "requestTooLarge", f"more than {limit} records; ask for ids (maxObjectsInGet)"
             )
-        objects = [full_object(datatype, record) for record in records]
+        # A hook sees whole objects; otherwise only what is returned is built.
+        names = None if properties is None or datatype.hooks.on_get is not None else wanted
+        objects = [full_object(datatype, record, names) for record in records]
         if datatype.hooks.on_get is not None:
             asked = None if properties is None else frozenset(wanted)
             datatype.hooks.on_get(GetScope(txn, account.id, args.extra, asked), objects)
