@@ -20,14 +20,9 @@ from satchel.mail.header_forms import parse_header_property
 
 JsonObject = dict[str, Any]
 
-DEFAULT_PROPERTIES: Final = (
-    "id",
-    "blobId",
-    "threadId",
-    "mailboxIds",
-    "keywords",
-    "size",
-    "receivedAt",
+# RFC 8621 section 4.9: Email/parse's default properties are Email/get's (section 4.2) without
+# the metadata a message blob alone does not have.
+MESSAGE_DEFAULT_PROPERTIES: Final = (
     "messageId",
     "inReplyTo",
     "references",
@@ -45,6 +40,16 @@ DEFAULT_PROPERTIES: Final = (
     "textBody",
     "htmlBody",
     "attachments",
+)
+DEFAULT_PROPERTIES: Final = (
+    "id",
+    "blobId",
+    "threadId",
+    "mailboxIds",
+    "keywords",
+    "size",
+    "receivedAt",
+    *MESSAGE_DEFAULT_PROPERTIES,
 )
 DEFAULT_BODY_PROPERTIES: Final = (
     "partId",

@@ -3,7 +3,7 @@ account (an attached message/rfc822, an upload), parsed on demand and never stor
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from satchel.core.context import RequestContext
 from satchel.core.errors import MethodError, invalid_arguments
@@ -11,32 +11,17 @@ from satchel.core.registry import MethodResponse
 from satchel.core.standard.common import Args, method_account
 from satchel.mail import mime
 from satchel.mail.email import EMAIL
-from satchel.mail.email_get import body_options, check_body_properties, complete
+from satchel.mail.email_get import (
+    MESSAGE_DEFAULT_PROPERTIES,
+    body_options,
+    check_body_properties,
+    complete,
+)
 from satchel.mail.email_record import SUMMARY_PROPERTIES
 from satchel.mail.header_forms import is_header_property
 from satchel.mail.part_blobs import read_blob
 
 JsonObject = dict[str, Any]
-
-DEFAULT_PROPERTIES: Final = (
-    "messageId",
-    "inReplyTo",
-    "references",
-    "sender",
-    "from",
-    "to",
-    "cc",
-    "bcc",
-    "replyTo",
-    "subject",
-    "sentAt",
-    "hasAttachment",
-    "preview",
-    "bodyValues",
-    "textBody",
-    "htmlBody",
-    "attachments",
-)
 
 
 async def email_parse(ctx: RequestContext, raw: JsonObject) -> list[MethodResponse]:
@@ -49,7 +34,7 @@ async def email_parse(ctx: RequestContext, raw: JsonObject) -> list[MethodRespon
     if len(blob_ids) > limit:
         raise MethodError("requestTooLarge", f"at most {limit} blobIds (maxObjectsInGet)")
     properties = args.str_list("properties")
-    wanted = list(DEFAULT_PROPERTIES if properties is None else dict.fromkeys(properties))
+    wanted = list(MESSAGE_DEFAULT_PROPERTIES if properties is None else dict.fromkeys(properties))
     unknown = [
         p for p in wanted if p != "id" and p not in EMAIL.properties and not is_header_property(p)
     ]
