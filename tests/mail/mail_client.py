@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine_client import EngineClient
+
 from satchel.config import Settings
-from satchel.core.context import RequestContext
-from satchel.core.engine import process
 from satchel.core.limits import CoreLimits
-from satchel.core.request import request_from_object
 from satchel.mail.ingest import Incoming, ingest
 from satchel.services import build_registry
 from satchel.store.base import Account, Store, User
@@ -19,41 +18,10 @@ CORE = "urn:ietf:params:jmap:core"
 MAIL = "urn:ietf:params:jmap:mail"
 
 
-class MailClient:
+class MailClient(EngineClient):
     def __init__(self, store: Store, user: User, accounts: list[Account], limits: CoreLimits):
-        self.store = store
-        self.user = user
-        self.accounts = accounts
-        self.account_id = accounts[0].id
-        self.limits = limits
-        self.registry = build_registry(Settings(), limits)
-
-    async def request(self, calls: list[list[Any]]) -> dict[str, Any]:
-        ctx = RequestContext(
-            user=self.user,
-            accounts={a.id: a for a in self.accounts},
-            store=self.store,
-            registry=self.registry,
-            limits=self.limits,
-        )
-        body = {"using": [CORE, MAIL], "methodCalls": calls}
-        return await process(ctx, request_from_object(body, self.limits))
-
-    async def call(self, method: str, **args: Any) -> tuple[str, dict[str, Any]]:
-        args.setdefault("accountId", self.account_id)
-        responses = (await self.request([[method, args, "c0"]]))["methodResponses"]
-        name, result, _ = responses[-1]
-        return name, result
-
-    async def ok(self, method: str, **args: Any) -> dict[str, Any]:
-        name, result = await self.call(method, **args)
-        assert name == method, result
-        return result
-
-    async def error(self, method: str, **args: Any) -> dict[str, Any]:
-        name, result = await self.call(method, **args)
-        assert name == "error", result
-        return result
+        registry = build_registry(Settings(), limits)
+        super().__init__(store, user, accounts, limits, registry, [CORE, MAIL])
 
     async def mailboxes(self) -> dict[str, dict[str, Any]]:
         """Every mailbox, by role (or by name when it has no role)."""
