@@ -39,6 +39,24 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     local_domains: list[str] = msgspec.field(default_factory=list)  # `domain` is always local
     # LMTP listener for inbound mail: "HOST:PORT" or "unix:/path/to/socket"; "" disables it.
     lmtp_listen: str = "127.0.0.1:8024"
+    # --- Outbound mail (EmailSubmission, issue 4) ---------------------------------------------
+    # The SMTP relay for remote recipients, "HOST:PORT"; "" means remote recipients are refused.
+    smtp_relay: str = ""
+    # "starttls" (required), "starttls-if-offered", "tls" (implicit TLS) or "none".
+    smtp_relay_security: str = "starttls-if-offered"
+    smtp_relay_username: str = ""
+    smtp_relay_password: str = ""
+    # Seconds a remote delivery keeps being retried before it bounces with a DSN.
+    smtp_retry_window_seconds: int = 5 * 24 * 3600
+    # Seconds the relay gets to answer each command.
+    smtp_relay_timeout_seconds: float = 60.0
+    # The longest EmailSubmission `sendAt` delay (advertised as maxDelayedSend; 0 disables).
+    max_delayed_send_seconds: int = 7 * 24 * 3600
+    # --- Push (issue 5) -----------------------------------------------------------------------
+    # PushSubscription URLs resolving to loopback/private addresses are refused unless allowed.
+    push_allow_private_urls: bool = False
+    # The longest a PushSubscription lives without being extended.
+    push_subscription_max_seconds: int = 7 * 24 * 3600
 
     @property
     def data_path(self) -> Path:

@@ -15,6 +15,7 @@ import msgspec
 import uvicorn
 from starlette.applications import Starlette
 
+from satchel.companions import background_companions
 from satchel.config import Settings
 from satchel.http.app import create_app
 from satchel.services import open_services
@@ -46,7 +47,10 @@ def app_from_env() -> Starlette:
     settings = msgspec.json.decode(raw, type=Settings)
     services = open_services(settings)
     # LMTP runs in every worker next to HTTP (SO_REUSEPORT spreads TCP connections over them).
-    return create_app(services, [partial(lmtp_listening, services.store, settings)])
+    return create_app(
+        services,
+        [partial(lmtp_listening, services.store, settings), *background_companions(services)],
+    )
 
 
 def run_server(settings: Settings) -> None:

@@ -18,12 +18,10 @@ import pytest
 import uvicorn
 from http_support import LiveServer, MakeServer, add_user, serve_in_thread
 
-from satchel.auth.authenticator import Authenticator
 from satchel.config import load_settings
 from satchel.core.limits import CoreLimits
 from satchel.http.app import create_app
-from satchel.services import Services, build_registry
-from satchel.store import open_store
+from satchel.services import open_services
 
 
 @pytest.fixture
@@ -35,18 +33,10 @@ def make_server(tmp_path: Path) -> Iterator[MakeServer]:
         settings = load_settings(
             str(data), overrides={"failed_login_delay": 0.0, **overrides}, environ={}
         )
-        limits = limits or CoreLimits()
-        store = open_store(data)
+        services = open_services(settings, limits or CoreLimits())
+        store, limits, registry = services.store, services.limits, services.registry
         alice = add_user(store, "alice", "alice-secret-password")
         bob = add_user(store, "bob", "bob-secret-password")
-        registry = build_registry(settings, limits)
-        services = Services(
-            settings=settings,
-            store=store,
-            registry=registry,
-            limits=limits,
-            authenticator=Authenticator(store, settings),
-        )
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))

@@ -33,14 +33,11 @@ from jmapc.methods import (
 )
 from mail_client import message, multipart_message
 
-from satchel.auth.authenticator import Authenticator
 from satchel.auth.passwords import hash_password
 from satchel.config import load_settings
-from satchel.core.limits import CoreLimits
 from satchel.http.app import create_app
 from satchel.mail.ingest import Incoming, ingest
-from satchel.services import Services, build_registry
-from satchel.store import open_store
+from satchel.services import open_services
 from satchel.store.base import Store, WriteTxn
 
 PASSWORD = "alice-mail-password"
@@ -69,21 +66,14 @@ def password_hash() -> str:
 def server(tmp_path: Path, password_hash: str) -> Iterator[Server]:
     data = tmp_path / "data"
     settings = load_settings(str(data), overrides={"failed_login_delay": 0.0}, environ={})
-    limits = CoreLimits()
-    store = open_store(data)
+    services = open_services(settings)
+    store = services.store
 
     def create(txn: WriteTxn) -> str:
         user = txn.create_user("alice", password_hash, "alice@example.com")
         return txn.accounts_for_user(user.id)[0].id
 
     account_id, _ = store.write_sync("", create)
-    services = Services(
-        settings=settings,
-        store=store,
-        registry=build_registry(settings, limits),
-        limits=limits,
-        authenticator=Authenticator(store, settings),
-    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(create_app(services), log_level="warning", lifespan="on", ws="none")
