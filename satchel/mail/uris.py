@@ -6,3 +6,5 @@ from __future__ import annotations
 from typing import Final
 
 MAIL: Final = "urn:ietf:params:jmap:mail"
+SUBMISSION: Final = "urn:ietf:params:jmap:submission"
+VACATION_RESPONSE: Final = "urn:ietf:params:jmap:vacationresponse"
