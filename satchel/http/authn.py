@@ -38,7 +38,7 @@ async def accounts_of(store: Store, user: User) -> list[Account]:
     def read(txn: ReadTxn) -> list[Account]:
         return txn.accounts_for_user(user.id)
 
-    return await store.read(read)
+    return store.read_now(read)
 
 
 def base_url(request: Request, services: Services) -> str:

@@ -638,6 +638,11 @@ class SqliteStore:
     async def read(self, fn: Callable[[ReadTxn], T]) -> T:
         return await asyncio.wrap_future(self._readers.submit(self._run_read, fn))
 
+    def read_now(self, fn: Callable[[ReadTxn], T]) -> T:
+        if getattr(self._local, "conn", None) is None:
+            self._open_reader()
+        return self._run_read(fn)
+
     async def write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
         return await asyncio.wrap_future(self._writer.submit(self._run_write, account_id, fn))
 
