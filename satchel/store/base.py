@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from satchel.store.mail_base import MailReadTxn, MailWriteTxn
+from satchel.store.outbound_base import OutboundReadTxn, OutboundWriteTxn
 
 T = TypeVar("T")
 
@@ -193,7 +194,7 @@ class AddressTaken(StoreError):
     """`add_alias` with an address that is already an alias (of anyone)."""
 
 
-class ReadTxn(MailReadTxn, Protocol):
+class ReadTxn(MailReadTxn, OutboundReadTxn, Protocol):
     # --- JMAP records -------------------------------------------------------------------------
     def get_records(
         self, account_id: str, type_name: str, ids: Sequence[str] | None, *, shared: bool = False
@@ -251,8 +252,14 @@ class ReadTxn(MailReadTxn, Protocol):
         """A user's alias addresses, lowercased and sorted."""
         ...
 
+    # --- sender grants (satchel/store/sqlite_senders.py) ----------------------------------------
+    def sender_grants(self, user_id: str) -> list[str]:
+        """The addresses and `*@domain` patterns an admin let the user send from, lowercased
+        and sorted."""
+        ...
 
-class WriteTxn(ReadTxn, MailWriteTxn, Protocol):
+
+class WriteTxn(ReadTxn, MailWriteTxn, OutboundWriteTxn, Protocol):
     """A write transaction. Record writes bump the account's modseq once per transaction."""
 
     @property
@@ -347,6 +354,26 @@ class WriteTxn(ReadTxn, MailWriteTxn, Protocol):
 
     def remove_alias(self, address: str) -> str | None:
         """Remove an alias; the user id it belonged to, or None if it was no alias."""
+        ...
+
+    # --- sender grants (satchel/store/sqlite_senders.py) ----------------------------------------
+    def add_sender_grant(self, user_id: str, pattern: str) -> bool:
+        """Let the user send from an address or `*@domain` (stored lowercased); False if it was
+        granted already. UserNotFound if there is no such user. Deleting the user removes it."""
+        ...
+
+    def remove_sender_grant(self, user_id: str, pattern: str) -> bool:
+        """Revoke a grant; False if the user had no such grant."""
+        ...
+
+    # --- vacation auto-reply log (satchel/store/sqlite_vacation.py) -----------------------------
+    def claim_vacation_reply(self, account_id: str, sender: str, now: float, period: float) -> bool:
+        """Note a vacation reply to `sender` at `now` and return True, unless the account
+        already replied to that sender (compared lowercased) less than `period` seconds ago."""
+        ...
+
+    def clear_vacation_replies(self, account_id: str) -> int:
+        """Forget every reply the account noted (its VacationResponse changed); how many."""
         ...
 
 

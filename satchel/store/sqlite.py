@@ -56,6 +56,9 @@ from satchel.store.changelog import check_since, classify
 from satchel.store.migrate import migrate, read_version
 from satchel.store.sqlite_addresses import SqliteAddressRead, SqliteAddressWrite
 from satchel.store.sqlite_mail import SqliteMailRead, SqliteMailWrite
+from satchel.store.sqlite_outbound import SqliteOutboundRead, SqliteOutboundWrite
+from satchel.store.sqlite_senders import SqliteSenderRead, SqliteSenderWrite
+from satchel.store.sqlite_vacation import SqliteVacationWrite
 
 T = TypeVar("T")
 
@@ -186,7 +189,7 @@ def _user(row: tuple[Any, ...]) -> User:
 _USER_COLUMNS = "u.id, u.username, u.password_hash, u.email"
 
 
-class SqliteRead(SqliteAddressRead, SqliteMailRead):
+class SqliteRead(SqliteAddressRead, SqliteOutboundRead, SqliteSenderRead, SqliteMailRead):
     """`ReadTxn` over one connection already inside a transaction."""
 
     __slots__ = ("_conn", "_decoded")
@@ -323,7 +326,9 @@ class SqliteRead(SqliteAddressRead, SqliteMailRead):
         return read_version(self._conn)
 
 
-class SqliteWrite(SqliteAddressWrite, SqliteRead, SqliteMailWrite):
+class SqliteWrite(
+    SqliteAddressWrite, SqliteOutboundWrite, SqliteSenderWrite, SqliteVacationWrite, SqliteRead, SqliteMailWrite
+):
     """`WriteTxn`: record changes carry one modseq, allocated lazily and written to the account
     (and to each changed type's state) on the first change, so reads inside the transaction see
     its own writes and a transaction that changes nothing bumps nothing."""
