@@ -332,6 +332,67 @@ def alias_list(name: str, as_json: bool, data: str | None) -> None:
         click.echo(address)
 
 
+@user.group()
+def sender() -> None:
+    """Addresses a user may send from beyond its own and its aliases (exact or *@domain)."""
+
+
+def _sender_pattern(pattern: str) -> str:
+    from satchel.mail.senders import normalise_pattern
+
+    wanted = normalise_pattern(pattern)
+    if wanted is None:
+        raise CliError(f"{pattern!r} is neither an address (local@domain) nor *@domain")
+    return wanted
+
+
+@sender.command("add")
+@click.argument("name")
+@click.argument("pattern")
+@data_option
+def sender_add(name: str, pattern: str, data: str | None) -> None:
+    """Let user NAME send from PATTERN (an address, or *@domain for any address there)."""
+    wanted = _sender_pattern(pattern)
+    with _store(_settings(data)) as store:
+        found = _existing_user(store, name)
+        added, _ = store.write_sync("", lambda txn: txn.add_sender_grant(found.id, wanted))
+    if added:
+        click.echo(f"{name} may now send from {wanted}.")
+    else:
+        click.echo(f"{name} could already send from {wanted}.")
+
+
+@sender.command("remove")
+@click.argument("name")
+@click.argument("pattern")
+@data_option
+def sender_remove(name: str, pattern: str, data: str | None) -> None:
+    """Stop user NAME sending from PATTERN (as granted with `user sender add`)."""
+    wanted = pattern.strip().lower()
+    with _store(_settings(data)) as store:
+        found = _existing_user(store, name)
+        removed, _ = store.write_sync("", lambda txn: txn.remove_sender_grant(found.id, wanted))
+    if not removed:
+        raise CliError(f"{name} has no grant {wanted} (see `satchel user sender list {name}`)")
+    click.echo(f"{name} may no longer send from {wanted}.")
+
+
+@sender.command("list")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@data_option
+def sender_list(name: str, as_json: bool, data: str | None) -> None:
+    """List the sender grants of user NAME (its own address and aliases are implied)."""
+    with _store(_settings(data)) as store:
+        found = _existing_user(store, name)
+        grants = store.read_sync(lambda txn: txn.sender_grants(found.id))
+    if as_json:
+        _print_json(grants)
+        return
+    for pattern in grants:
+        click.echo(pattern)
+
+
 @cli.group()
 def token() -> None:
     """Create, list and revoke Bearer tokens."""
