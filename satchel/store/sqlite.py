@@ -327,7 +327,12 @@ class SqliteRead(SqliteAddressRead, SqliteOutboundRead, SqliteSenderRead, Sqlite
 
 
 class SqliteWrite(
-    SqliteAddressWrite, SqliteOutboundWrite, SqliteSenderWrite, SqliteVacationWrite, SqliteRead, SqliteMailWrite
+    SqliteAddressWrite,
+    SqliteOutboundWrite,
+    SqliteSenderWrite,
+    SqliteVacationWrite,
+    SqliteRead,
+    SqliteMailWrite,
 ):
     """`WriteTxn`: record changes carry one modseq, allocated lazily and written to the account
     (and to each changed type's state) on the first change, so reads inside the transaction see
