@@ -23,6 +23,7 @@ from satchel.mail.threading import add_to_thread, find_thread, related_message_i
 from satchel.store.base import CommitResult, ReadTxn, Store, WriteTxn
 
 MESSAGE_TYPE: Final = "message/rfc822"
+EMAIL_DELIVERY: Final = "EmailDelivery"
 
 
 class IngestError(ValueError):
@@ -68,23 +69,36 @@ def prepare(store: Store, messages: Sequence[Incoming]) -> list[Prepared]:
     return prepared
 
 
-async def ingest(store: Store, account_id: str, message: Incoming) -> tuple[str, CommitResult]:
+async def ingest(
+    store: Store, account_id: str, message: Incoming, *, delivery: bool = False
+) -> tuple[str, CommitResult]:
     """Store one message durably (blob fsynced, rows committed) and return its Email id."""
-    ids, commit = await ingest_batch(store, account_id, [message])
+    ids, commit = await ingest_batch(store, account_id, [message], delivery=delivery)
     return ids[0], commit
 
 
 async def ingest_batch(
-    store: Store, account_id: str, messages: Sequence[Incoming]
+    store: Store, account_id: str, messages: Sequence[Incoming], *, delivery: bool = False
 ) -> tuple[list[str], CommitResult]:
-    """Store many messages in one write transaction (for `satchel import`): all or nothing."""
+    """Store many messages in one write transaction (for `satchel import`): all or nothing.
+    `delivery` marks new mail arriving (LMTP, `satchel deliver`), which advances the
+    EmailDelivery push state; an import or Email/import does not (RFC 8621 section 1.5)."""
     prepared = await asyncio.to_thread(prepare, store, messages)
 
     def write(txn: WriteTxn) -> list[str]:
         ensure_mail_account(txn)
-        return [store_email(txn, p) for p in prepared]
+        ids = [store_email(txn, p) for p in prepared]
+        if delivery and ids:
+            mark_delivered(txn)
+        return ids
 
     return await store.write(account_id, write)
+
+
+def mark_delivered(txn: WriteTxn) -> None:
+    """RFC 8621 section 1.5: the EmailDelivery state changes when new mail is delivered, and
+    on no other change to Emails; a push-only type with no records, so its state is touched."""
+    txn.touch_type(EMAIL_DELIVERY)
 
 
 def _mailboxes(txn: WriteTxn, wanted: Sequence[str] | None) -> dict[str, bool]:
