@@ -60,14 +60,16 @@ class DeliveryQueue:
 
     async def _write(self, account_id: str, batch: list[_Pending]) -> None:
         try:
-            ids, _ = await ingest_batch(self.store, account_id, [p.incoming for p in batch])
+            ids, _ = await ingest_batch(
+                self.store, account_id, [p.incoming for p in batch], delivery=True
+            )
         except Exception as error:
             if len(batch) == 1:
                 _settle(batch[0], error=error)
                 return
             for one in batch:
                 try:
-                    email_id, _ = await ingest(self.store, account_id, one.incoming)
+                    email_id, _ = await ingest(self.store, account_id, one.incoming, delivery=True)
                 except Exception as single_error:
                     _settle(one, error=single_error)
                 else:
