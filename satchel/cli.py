@@ -673,7 +673,9 @@ def deliver(who: str, mailbox: str | None, data: str | None) -> None:
             async def run() -> str:
                 account_id, hint = await _target_account(store, settings, who)
                 mailbox_ids = await _mailbox_for(store, account_id, mailbox or hint, bool(mailbox))
-                email_id, _ = await ingest(store, account_id, Incoming(to_crlf(raw), mailbox_ids))
+                email_id, _ = await ingest(
+                    store, account_id, Incoming(to_crlf(raw), mailbox_ids), delivery=True
+                )
                 return email_id
 
             email_id = asyncio.run(run())
