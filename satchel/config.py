@@ -50,6 +50,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     smtp_retry_window_seconds: int = 5 * 24 * 3600
     # Seconds the relay gets to answer each command.
     smtp_relay_timeout_seconds: float = 60.0
+    # The first retry of a temporarily failed remote delivery, doubling up to the maximum.
+    smtp_retry_initial_seconds: float = 60.0
+    smtp_retry_max_seconds: float = 3600.0
     # The longest EmailSubmission `sendAt` delay (advertised as maxDelayedSend; 0 disables).
     max_delayed_send_seconds: int = 7 * 24 * 3600
     # --- Push (issue 5) -----------------------------------------------------------------------
