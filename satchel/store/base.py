@@ -258,6 +258,10 @@ class ReadTxn(MailReadTxn, OutboundReadTxn, Protocol):
         and sorted."""
         ...
 
+    def account_owner(self, account_id: str) -> str | None:
+        """The id of the user owning an account (whose addresses it sends from), if any."""
+        ...
+
 
 class WriteTxn(ReadTxn, MailWriteTxn, OutboundWriteTxn, Protocol):
     """A write transaction. Record writes bump the account's modseq once per transaction."""

@@ -17,7 +17,7 @@ def _key(pattern: str) -> str:
 
 
 class SqliteSenderRead:
-    """The read side: a user's granted patterns."""
+    """The read side: a user's granted patterns, and who owns an account."""
 
     __slots__ = ()
     _conn: sqlite3.Connection
@@ -27,6 +27,12 @@ class SqliteSenderRead:
             "SELECT pattern FROM sender_grants WHERE user_id = ? ORDER BY pattern", (user_id,)
         )
         return [str(r[0]) for r in rows]
+
+    def account_owner(self, account_id: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT owner_user_id FROM accounts WHERE id = ?", (account_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
 
 
 class SqliteSenderWrite(SqliteSenderRead):

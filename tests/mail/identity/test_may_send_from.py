@@ -112,3 +112,10 @@ def test_grants_need_a_user_and_go_with_it(store: Store, users: dict[str, str]) 
 )
 def test_pattern_syntax(pattern: str, stored: str | None) -> None:
     assert normalise_pattern(pattern) == stored
+
+
+def test_account_owner(store: Store, users: dict[str, str]) -> None:
+    alice = users["alice"]
+    account = store.read_sync(lambda txn: txn.accounts_for_user(alice))[0]
+    assert store.read_sync(lambda txn: txn.account_owner(account.id)) == alice
+    assert store.read_sync(lambda txn: txn.account_owner("nope")) is None
