@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 from satchel.store.mail_base import MailReadTxn, MailWriteTxn
 from satchel.store.outbound_base import OutboundReadTxn, OutboundWriteTxn
+from satchel.store.push_base import PushReadTxn, PushWriteTxn
 
 T = TypeVar("T")
 
@@ -194,7 +195,7 @@ class AddressTaken(StoreError):
     """`add_alias` with an address that is already an alias (of anyone)."""
 
 
-class ReadTxn(MailReadTxn, OutboundReadTxn, Protocol):
+class ReadTxn(MailReadTxn, OutboundReadTxn, PushReadTxn, Protocol):
     # --- JMAP records -------------------------------------------------------------------------
     def get_records(
         self, account_id: str, type_name: str, ids: Sequence[str] | None, *, shared: bool = False
@@ -263,7 +264,7 @@ class ReadTxn(MailReadTxn, OutboundReadTxn, Protocol):
         ...
 
 
-class WriteTxn(ReadTxn, MailWriteTxn, OutboundWriteTxn, Protocol):
+class WriteTxn(ReadTxn, MailWriteTxn, OutboundWriteTxn, PushWriteTxn, Protocol):
     """A write transaction. Record writes bump the account's modseq once per transaction."""
 
     @property

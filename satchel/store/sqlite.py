@@ -57,6 +57,7 @@ from satchel.store.migrate import migrate, read_version
 from satchel.store.sqlite_addresses import SqliteAddressRead, SqliteAddressWrite
 from satchel.store.sqlite_mail import SqliteMailRead, SqliteMailWrite
 from satchel.store.sqlite_outbound import SqliteOutboundRead, SqliteOutboundWrite
+from satchel.store.sqlite_push import SqlitePushRead, SqlitePushWrite
 from satchel.store.sqlite_senders import SqliteSenderRead, SqliteSenderWrite
 from satchel.store.sqlite_vacation import SqliteVacationWrite
 
@@ -189,7 +190,9 @@ def _user(row: tuple[Any, ...]) -> User:
 _USER_COLUMNS = "u.id, u.username, u.password_hash, u.email"
 
 
-class SqliteRead(SqliteAddressRead, SqliteOutboundRead, SqliteSenderRead, SqliteMailRead):
+class SqliteRead(
+    SqliteAddressRead, SqliteOutboundRead, SqlitePushRead, SqliteSenderRead, SqliteMailRead
+):
     """`ReadTxn` over one connection already inside a transaction."""
 
     __slots__ = ("_conn", "_decoded")
@@ -329,6 +332,7 @@ class SqliteRead(SqliteAddressRead, SqliteOutboundRead, SqliteSenderRead, Sqlite
 class SqliteWrite(
     SqliteAddressWrite,
     SqliteOutboundWrite,
+    SqlitePushWrite,
     SqliteSenderWrite,
     SqliteVacationWrite,
     SqliteRead,
