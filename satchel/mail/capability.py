@@ -1,11 +1,14 @@
 """The mail capability `urn:ietf:params:jmap:mail` (RFC 8621 section 1.3) and the registration of
 its data types: Mailbox, Thread, Email and SearchSnippet.
 
-Mail methods on a writable account first make sure the account has its role mailboxes
-(CONTRACT.md point 7), so an account created by any path starts usable."""
+Mail, Identity, EmailSubmission and VacationResponse methods on a writable account first make sure
+the account has its role mailboxes and its default Identity (CONTRACT.md point 7), so an account
+created by any path starts usable."""
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Collection
 from typing import Any, Final
 
 from satchel.config import Settings
@@ -26,8 +29,11 @@ from satchel.mail.mailbox import register_mailbox
 from satchel.mail.provision import provision_lazily
 from satchel.mail.search_snippet import search_snippet_get
 from satchel.mail.thread import THREAD
-from satchel.mail.uris import MAIL
+from satchel.mail.uris import MAIL, SUBMISSION, VACATION_RESPONSE
 from satchel.store.base import Account
+
+# The capabilities whose methods need a provisioned account (CONTRACT.md point 7).
+PROVISIONED_CAPABILITIES: Final = frozenset({MAIL, SUBMISSION, VACATION_RESPONSE})
 
 # RFC 8621 section 4.4.2: the sorts Email/query really supports (all done by the store).
 EMAIL_QUERY_SORT_OPTIONS: Final = (
@@ -74,23 +80,33 @@ def register_mail(registry: Registry, settings: Settings) -> None:
         MethodSpec(name="Email/copy", capability=MAIL, handler=email_copy, writes=True)
     )
     registry.data_types.setdefault(EMAIL.name, EMAIL)
-    _provision_before_mail_methods(registry)
+    provision_before_methods(registry, settings)
 
 
-def _provision_before_mail_methods(registry: Registry) -> None:
-    """Wrap every mail method so a new writable account gets its role mailboxes first."""
+# Handlers already wrapped, so registering in any order and wrapping again is harmless.
+_wrapped: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def provision_before_methods(
+    registry: Registry,
+    settings: Settings,
+    capabilities: Collection[str] = PROVISIONED_CAPABILITIES,
+) -> None:
+    """Wrap every method registered so far under `capabilities` so a writable account gets its
+    role mailboxes and default Identity first. Each registration of these capabilities calls it
+    after adding its methods; methods wrapped before are left alone."""
     for name, spec in list(registry.methods.items()):
-        if spec.capability != MAIL:
+        if spec.capability not in capabilities or spec.handler in _wrapped:
             continue
         registry.methods[name] = MethodSpec(
             name=spec.name,
             capability=spec.capability,
-            handler=_provisioning(spec),
+            handler=_provisioning(spec, settings),
             writes=spec.writes,
         )
 
 
-def _provisioning(spec: MethodSpec) -> Any:
+def _provisioning(spec: MethodSpec, settings: Settings) -> Any:
     handler = spec.handler
 
     async def run(ctx: RequestContext, args: dict[str, Any]) -> list[MethodResponse]:
@@ -98,9 +114,10 @@ def _provisioning(spec: MethodSpec) -> Any:
         if isinstance(account_id, str):
             account = ctx.accounts.get(account_id)
             if account is not None and not account.is_read_only:
-                commit = await provision_lazily(ctx.store, account.id)
+                commit = await provision_lazily(ctx.store, account.id, settings)
                 if commit is not None:
                     ctx.record_commit(commit)
         return await handler(ctx, args)
 
+    _wrapped.add(run)
     return run

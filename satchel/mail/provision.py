@@ -1,18 +1,29 @@
 """A mail account's starting mailboxes (CONTRACT.md point 7; RFC 8621 section 2 roles from the
-IANA "IMAP Mailbox Name Attributes" registry): Inbox, Drafts, Sent, Trash, Junk and Archive.
+IANA "IMAP Mailbox Name Attributes" registry): Inbox, Drafts, Sent, Trash, Junk and Archive; and
+its default Identity (RFC 8621 section 6) for the owner's own address.
 
 `ensure_mail_account` runs inside a write transaction (ingest calls it before delivering);
-`provision_account` is for the CLI; `provision_lazily` is what mail methods call first, with a
-per-process memory of accounts already seen provisioned so the check costs nothing after once."""
+`provision_account` is for the CLI; `provision_lazily` is what mail, Identity, EmailSubmission
+and VacationResponse methods call first, with a per-process memory of accounts already seen
+provisioned so the check costs nothing after once. The Identity needs the server's domain, which
+only the lazy path and callers passing `settings` know: an account that only ever received mail
+gets its Identity on its first such method call, before any client can look for it.
+
+The default Identity has mayDelete false: it is the address the account is known by, every
+submission falls back on it, and a destroyed one would not come back (provisioning runs once),
+leaving a client nothing to send as. Its name, signatures, replyTo and bcc stay editable."""
 
 from __future__ import annotations
 
 import weakref
 from typing import Final
 
+from satchel.config import Settings
+from satchel.mail.recipients import primary_address
 from satchel.store.base import CommitResult, ReadTxn, Store, WriteTxn
 
 MAILBOX_TYPE: Final = "Mailbox"
+IDENTITY_TYPE: Final = "Identity"
 
 # (role, name, sortOrder): clients show role mailboxes in this order.
 ROLE_MAILBOXES: Final = (
@@ -25,9 +36,12 @@ ROLE_MAILBOXES: Final = (
 )
 
 
-def ensure_mail_account(txn: WriteTxn) -> list[str]:
-    """Create the role mailboxes when the transaction's account has no mailbox at all; return
-    the ids created (none when the account already had mailboxes)."""
+def ensure_mail_account(txn: WriteTxn, settings: Settings | None = None) -> list[str]:
+    """Create the role mailboxes when the transaction's account has no mailbox at all, and
+    (given the settings) its default Identity when it never had one; return the mailbox ids
+    created (none when the account already had mailboxes)."""
+    if settings is not None:
+        ensure_default_identity(txn, settings)
     if txn.get_records(txn.account_id, MAILBOX_TYPE, None):
         return []
     created = []
@@ -48,30 +62,63 @@ def ensure_mail_account(txn: WriteTxn) -> list[str]:
     return created
 
 
-async def provision_account(store: Store, account_id: str) -> list[str]:
-    """Give an account its role mailboxes if it has none (for `satchel user add`)."""
-    created, _ = await store.write(account_id, ensure_mail_account)
+def ensure_default_identity(txn: WriteTxn, settings: Settings) -> str | None:
+    """Create the Identity for the account owner's address (name: the username) unless the
+    account ever had an Identity (its Identity state is above zero); its id, else None."""
+    if txn.type_state(txn.account_id, IDENTITY_TYPE).high > 0:
+        return None
+    owner_id = txn.account_owner(txn.account_id)
+    owner = None if owner_id is None else txn.user_by_id(owner_id)
+    if owner is None:
+        return None
+    identity_id = txn.new_id()
+    txn.create_record(
+        IDENTITY_TYPE,
+        identity_id,
+        {
+            "name": owner.username,
+            "email": primary_address(settings, owner.username),
+            "replyTo": None,
+            "bcc": None,
+            "textSignature": "",
+            "htmlSignature": "",
+            "mayDelete": False,
+        },
+    )
+    return identity_id
+
+
+async def provision_account(
+    store: Store, account_id: str, settings: Settings | None = None
+) -> list[str]:
+    """Give an account its role mailboxes if it has none (for `satchel user add`), and its
+    default Identity when `settings` are given."""
+    created, _ = await store.write(account_id, lambda txn: ensure_mail_account(txn, settings))
     return created
 
 
 _provisioned: weakref.WeakKeyDictionary[Store, set[str]] = weakref.WeakKeyDictionary()
 
 
-async def provision_lazily(store: Store, account_id: str) -> CommitResult | None:
+async def provision_lazily(
+    store: Store, account_id: str, settings: Settings | None = None
+) -> CommitResult | None:
     """Provision an account on its first mail method call in this process; the commit, if the
-    call created mailboxes (for the push bus), else None."""
+    call created anything (for the push bus), else None."""
     seen = _provisioned.setdefault(store, set())
     if account_id in seen:
         return None
 
-    def has_mailboxes(txn: ReadTxn) -> bool:
-        # A Mailbox state above zero means mailboxes were created here before (provisioned).
-        return txn.type_state(account_id, MAILBOX_TYPE).high > 0
+    def provisioned(txn: ReadTxn) -> bool:
+        # A state above zero means the objects were created here before (provisioned).
+        if txn.type_state(account_id, MAILBOX_TYPE).high == 0:
+            return False
+        return settings is None or txn.type_state(account_id, IDENTITY_TYPE).high > 0
 
     commit = None
-    if not await store.read(has_mailboxes):
-        created, commit = await store.write(account_id, ensure_mail_account)
-        if not created:
+    if not await store.read(provisioned):
+        _, commit = await store.write(account_id, lambda txn: ensure_mail_account(txn, settings))
+        if not commit.changed_types:
             commit = None
     seen.add(account_id)
     return commit
