@@ -398,6 +398,9 @@ class DataType:
     # Property names /get accepts beyond the declared ones, computed by `on_get`
     # (e.g. Email's "header:Subject:asText", RFC 8621 section 4.1.3).
     dynamic_property: Callable[[str], bool] | None = None
+    # An account holds few of these (mailboxes, identities, a singleton): /get reads them on the
+    # event loop (`Store.read_now`), because the hop to a reader thread costs more than the read.
+    small: bool = False
 
     def __post_init__(self) -> None:
         if "id" in self.properties:

@@ -55,8 +55,25 @@ def build_session(
 def session_state(
     registry: Registry, limits: CoreLimits, user: User, accounts: list[Account]
 ) -> str:
-    """The Session's `state`, for the `sessionState` of every API response (section 3.4)."""
-    return _digest(_session_data(registry, limits, user, accounts))
+    """The Session's `state`, for the `sessionState` of every API response (section 3.4).
+
+    Every API response needs it and it changes only with the user and accounts (the registry
+    and limits are fixed for a process), so it is remembered per (user, accounts)."""
+    key = (id(registry), id(limits), user, tuple(accounts))
+    cached = _states.get(key)
+    # The entry holds the registry and limits themselves, so their ids cannot be reused by
+    # other objects while it exists.
+    if cached is not None and cached[0] is registry and cached[1] is limits:
+        return cached[2]
+    if len(_states) >= _STATES_KEPT:
+        _states.clear()
+    state = _digest(_session_data(registry, limits, user, accounts))
+    _states[key] = (registry, limits, state)
+    return state
+
+
+_STATES_KEPT = 4096
+_states: dict[tuple[int, int, User, tuple[Account, ...]], tuple[Registry, CoreLimits, str]] = {}
 
 
 def _session_data(

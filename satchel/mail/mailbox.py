@@ -227,6 +227,7 @@ def _on_destroy(scope: SetScope, record: Record) -> None:
 MAILBOX: Final = DataType(
     name=NAME,
     capability=MAIL,
+    small=True,
     properties={
         "name": Property(String, required_on_create=True),
         "parentId": Property(Id, default=None, nullable=True, ref=NAME),

@@ -147,10 +147,25 @@ def full_object(
         if name in data:
             obj[name] = data[name]
         elif prop.has_default():
-            obj[name] = copy.deepcopy(prop.default)
+            obj[name] = _own_copy(prop.default)
         else:
             obj[name] = None
     return obj
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _own_copy(value: Any) -> Any:
+    """A copy the caller may change: scalars are shared, flat containers copied shallowly (the
+    common case, far cheaper than deepcopy), anything deeper copied deeply."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, dict) and all(isinstance(v, _SCALARS) for v in value.values()):
+        return dict(value)
+    if isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value):
+        return list(value)
+    return copy.deepcopy(value)
 
 
 def stored_data(obj: JsonObject) -> JsonObject:

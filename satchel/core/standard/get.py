@@ -67,7 +67,7 @@ async def get(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[
             datatype.hooks.on_get(GetScope(txn, account.id, args.extra, asked), objects)
         return state, objects
 
-    state, objects = await ctx.store.read(read)
+    state, objects = ctx.store.read_now(read) if datatype.small else await ctx.store.read(read)
     found = {obj["id"] for obj in objects}
     not_found = [asked for asked, real in asked_for.items() if real is None or real not in found]
     return [
