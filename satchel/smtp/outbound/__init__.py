@@ -3,6 +3,7 @@ queue to the configured SMTP relay, with retries, backoff and DSNs."""
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,5 +12,7 @@ if TYPE_CHECKING:
 
 
 def outbound_companions(services: Services) -> list[Companion]:
-    """Background tasks running the outbound queue."""
-    return []
+    """The queue runner of this process (every worker runs one; leases keep them apart)."""
+    from satchel.smtp.outbound.runner import running
+
+    return [functools.partial(running, services.store, services.settings)]

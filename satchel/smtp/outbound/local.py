@@ -2,8 +2,9 @@
 through the ingest path LMTP uses (`satchel.mail.ingest`), with the trace fields a final
 delivery adds (RFC 5321 section 4.4), so a locally sent message looks like one that came in.
 
-`also` runs inside the recipient's write transaction: the outbound queue marks the recipient
-delivered in the same commit that stores the copy, so a crash can neither lose nor repeat it."""
+`also(txn, blob_id)` runs inside the recipient's write transaction: the outbound queue marks the
+recipient delivered in the same commit that stores the copy, so a crash can neither lose nor
+repeat it (and a bounce is linked to its EmailSubmission in the commit that stores it)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ async def deliver_local(
     store: Store,
     recipient: Recipient,
     raw: bytes,
-    also: Callable[[WriteTxn], None] | None = None,
+    also: Callable[[WriteTxn, str], None] | None = None,
 ) -> str:
     """Store one copy in the recipient's account (its plus-address mailbox if there is one,
     else the inbox); the Email id. Raises what ingest raises (IngestError, StoreError)."""
@@ -67,7 +68,7 @@ async def deliver_local(
         ensure_mail_account(txn)
         email_id = store_email(txn, prepared)
         if also is not None:
-            also(txn)
+            also(txn, prepared.blob_id)
         return email_id
 
     email_id, _ = await store.write(recipient.account_id, write)

@@ -1,0 +1,305 @@
+"""The outbound queue runner: works every due message of the queue (`satchel.store.
+outbound_base`), local recipients through the ingest path, remote ones through the relay, with
+exponential backoff between attempts and a bounce (RFC 3464 DSN) into the sender's account
+when a recipient fails for good or the retry window runs out.
+
+Every serving process runs one; a message is worked by whoever holds its lease, so processes
+never deliver it twice, and a process that dies leaves a lease that simply runs out. A local
+copy is marked delivered in the same commit that stores it (exactly once); a relay's 250 can
+still be lost by a crash right after it (at least once), which SMTP itself cannot avoid.
+
+Each message is worked in a task of its own, so a slow relay conversation delays nobody else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+import weakref
+from collections.abc import AsyncIterator
+
+from satchel.config import Settings
+from satchel.mail.ingest import IngestError
+from satchel.mail.recipients import Recipient, is_local
+from satchel.mail.submission.status import add_report, sync_submission
+from satchel.smtp.outbound.dsn import Failure, compose_dsn
+from satchel.smtp.outbound.local import deliver_local, local_trace, resolve_local
+from satchel.smtp.outbound.relay import RelayRecipient, parse_relay, relay_send
+from satchel.store.base import Store, StoreError, WriteTxn
+from satchel.store.outbound_base import OutboundMessage, OutboundRecipient
+
+log = logging.getLogger("satchel.outbound")
+
+DELIVERED_REPLY = "250 2.1.5 Delivered to the recipient's mailbox"
+MAX_CLAIM = 100
+
+
+class LeaseLost(RuntimeError):
+    """Another worker took the message over: this one must not record anything."""
+
+
+def backoff(settings: Settings, attempts: int) -> float:
+    """Seconds before the next attempt after `attempts` (1, 2, ...): doubling from the initial
+    delay, capped at the maximum."""
+    delay = settings.smtp_retry_initial_seconds * 2 ** max(0, min(attempts - 1, 30))
+    return float(min(delay, settings.smtp_retry_max_seconds))
+
+
+def _code_class(reply: str) -> str:
+    return reply[:1] if reply[:1] in "2345" else "4"
+
+
+class OutboundRunner:
+    """Works the queue of one store. `run()` loops until cancelled; `run_due()` works what is
+    due now and `idle()` waits for the work in flight (both for tests and inline delivery)."""
+
+    def __init__(self, store: Store, settings: Settings, *, poll_seconds: float = 30.0) -> None:
+        self.store = store
+        self.settings = settings
+        self.poll_seconds = poll_seconds
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._wake: asyncio.Event | None = None
+        self._working: dict[str, asyncio.Task[None]] = {}
+        _RUNNERS.add(self)
+
+    def wake(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    async def run(self) -> None:
+        self._wake = asyncio.Event()
+        try:
+            while True:
+                self._wake.clear()
+                await self.run_due()
+                next_due = await self.store.read(lambda txn: txn.outbound_next_due())
+                wait = self.poll_seconds
+                if next_due is not None:
+                    wait = max(0.0, min(wait, next_due - time.time()) + 0.01)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+        finally:
+            for task in list(self._working.values()):
+                task.cancel()
+            await asyncio.gather(*self._working.values(), return_exceptions=True)
+
+    async def run_due(self) -> None:
+        now = time.time()
+        due = await self.store.read(lambda txn: txn.outbound_due(now, MAX_CLAIM))
+        for message_id in due:
+            if message_id not in self._working:
+                self._working[message_id] = asyncio.create_task(self._guarded(message_id))
+
+    async def idle(self) -> None:
+        """Wait until the messages being worked are done (their next attempts are not)."""
+        while self._working:
+            await asyncio.gather(*self._working.values(), return_exceptions=True)
+
+    async def _guarded(self, message_id: str) -> None:
+        try:
+            await process(self.store, self.settings, message_id, self.owner)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("outbound message %s: attempt failed", message_id)
+        finally:
+            self._working.pop(message_id, None)
+
+
+_RUNNERS: weakref.WeakSet[OutboundRunner] = weakref.WeakSet()
+
+
+def wake_runners(store: Store) -> None:
+    """New work for `store`'s runners in this process (others find it when they poll)."""
+    for runner in list(_RUNNERS):
+        if runner.store is store:
+            runner.wake()
+
+
+def _lease_seconds(settings: Settings, message: OutboundMessage) -> float:
+    commands = 6 + len(message.recipients)
+    return settings.smtp_relay_timeout_seconds * commands + 60.0
+
+
+async def process(
+    store: Store, settings: Settings, message_id: str, owner: str, *, remote: bool = True
+) -> None:
+    """One attempt at a queued message, if it is due and nobody else holds it: local
+    recipients, then (when `remote`) the relay; then retry scheduling and bounces."""
+    found = await store.read(lambda txn: txn.outbound_message(message_id))
+    if found is None or found.state != "queued":
+        return
+    if not remote and not any(
+        r.state == "queued" and is_local(settings, r.address) for r in found.recipients
+    ):
+        return  # nothing to do inline: no attempt is counted (the submission stays pending)
+    now = time.time()
+    lease_until = now + _lease_seconds(settings, found)
+
+    def claim(txn: WriteTxn) -> OutboundMessage | None:
+        claimed = txn.outbound_claim(message_id, owner, now, lease_until)
+        if claimed is not None:
+            sync_submission(txn, claimed)
+        return claimed
+
+    message, _ = await store.write(found.account_id, claim)
+    if message is None:
+        return
+    failures: list[Failure] = []
+    queued = [r for r in message.recipients if r.state == "queued"]
+    local = [r.address for r in queued if is_local(settings, r.address)]
+    for address in local:
+        failure = await _deliver_one_local(store, settings, message, owner, address)
+        if failure is not None:
+            failures.append(failure)
+    relay_queued = [r for r in queued if r.address not in local]
+    if remote and relay_queued:
+        failures += await _relay(store, settings, message, owner, relay_queued)
+    await _finish(store, settings, message, owner, failures, remote=remote)
+
+
+async def _record(
+    store: Store, message: OutboundMessage, owner: str, address: str, state: str, reply: str
+) -> None:
+    def write(txn: WriteTxn) -> None:
+        if not txn.outbound_record(message.id, owner, address, state, reply):
+            raise LeaseLost(message.id)
+
+    await store.write(message.account_id, write)
+
+
+async def _deliver_one_local(
+    store: Store, settings: Settings, message: OutboundMessage, owner: str, address: str
+) -> Failure | None:
+    recipient = await resolve_local(store, settings, address)
+    if recipient is None:
+        reply = f"550 5.1.1 <{address}>: no such user here"
+        await _record(store, message, owner, address, "failed", reply)
+        return Failure(address, reply)
+
+    def mark(txn: WriteTxn, blob_id: str) -> None:
+        if not txn.outbound_record(message.id, owner, address, "delivered", DELIVERED_REPLY):
+            raise LeaseLost(message.id)
+
+    raw = local_trace(message.mail_from, address, message.id) + message.raw
+    try:
+        await deliver_local(store, recipient, raw, also=mark)
+    except IngestError as error:
+        reply = f"550 5.2.0 <{address}>: {error}"
+        await _record(store, message, owner, address, "failed", reply)
+        return Failure(address, reply)
+    except StoreError as error:
+        log.warning("outbound %s: local delivery to %s failed: %s", message.id, address, error)
+        await _record(store, message, owner, address, "queued", "451 4.3.0 Temporary failure")
+    return None
+
+
+async def _relay(
+    store: Store,
+    settings: Settings,
+    message: OutboundMessage,
+    owner: str,
+    recipients: list[OutboundRecipient],
+) -> list[Failure]:
+    wanted = [RelayRecipient(r.address, r.params) for r in recipients]
+    replies = await relay_send(settings, message.mail_from, (), wanted, message.raw)
+    relay = parse_relay(settings.smtp_relay)
+    mta = None if relay is None else relay.host
+    failures: list[Failure] = []
+
+    def write(txn: WriteTxn) -> None:
+        for address, reply in replies.items():
+            kind = _code_class(reply)
+            state = "relayed" if kind == "2" else "failed" if kind == "5" else "queued"
+            if not txn.outbound_record(message.id, owner, address, state, reply):
+                raise LeaseLost(message.id)
+            if state == "failed":
+                failures.append(Failure(address, reply, mta))
+
+    await store.write(message.account_id, write)
+    return failures
+
+
+async def _finish(
+    store: Store,
+    settings: Settings,
+    message: OutboundMessage,
+    owner: str,
+    failures: list[Failure],
+    *,
+    remote: bool,
+) -> None:
+    now = time.time()
+    delay = backoff(settings, message.attempts) if remote else 0.0
+    expired = now + delay > message.send_at + settings.smtp_retry_window_seconds
+
+    def write(txn: WriteTxn) -> OutboundMessage | None:
+        if remote and expired:
+            reply = f"451 4.4.7 Delivery time expired after {message.attempts} attempts"
+            for gone in txn.outbound_fail_remaining(message.id, owner, reply):
+                failures.append(Failure(gone.address, reply))
+        txn.outbound_release(message.id, owner, now + delay)
+        after = txn.outbound_message(message.id)
+        if after is not None:
+            sync_submission(txn, after)
+        return after
+
+    await store.write(message.account_id, write)
+    if failures and message.mail_from:
+        await _bounce(store, settings, message, failures)
+
+
+async def _bounce(
+    store: Store, settings: Settings, message: OutboundMessage, failures: list[Failure]
+) -> None:
+    """The DSN goes into the sender's own account (the submission's, else the local user the
+    reverse-path names); a sender elsewhere gets nothing (no relaying of bounces)."""
+    sender: Recipient | None
+    if message.account_id:
+        sender = Recipient(message.account_id)
+    else:
+        sender = await resolve_local(store, settings, message.mail_from)
+    if sender is None:
+        log.info("outbound %s: no local sender to bounce %d failures to", message.id, len(failures))
+        return
+    raw = compose_dsn(
+        domain=settings.domain,
+        original_sender=message.mail_from,
+        original=message.raw,
+        failures=failures,
+        arrival=message.created_at,
+    )
+    submission_id = message.submission_id
+
+    def link(txn: WriteTxn, blob_id: str) -> None:
+        if submission_id is not None and message.account_id == txn.account_id:
+            updates = {f.address: {"smtpReply": f.reply, "delivered": "no"} for f in failures}
+            add_report(txn, submission_id, blob_id, mdn=False, updates=updates)
+
+    trace = local_trace("", message.mail_from, message.id)
+    await deliver_local(store, sender, trace + raw, also=link)
+
+
+async def deliver_queued(store: Store, settings: Settings, message_id: str) -> None:
+    """Right after queueing: deliver the local recipients now (the sender sees them arrive
+    before the JMAP response), leave the remote ones to the runners and wake them."""
+    await process(store, settings, message_id, f"inline:{secrets.token_hex(6)}", remote=False)
+    wake_runners(store)
+
+
+@contextlib.asynccontextmanager
+async def running(store: Store, settings: Settings) -> AsyncIterator[OutboundRunner]:
+    """The runner as a companion of a serving process."""
+    runner = OutboundRunner(store, settings)
+    task = asyncio.create_task(runner.run())
+    try:
+        yield runner
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
