@@ -22,6 +22,7 @@ from satchel.http.cors import CorsMiddleware
 from satchel.http.errors import EXCEPTION_HANDLERS, LastResortMiddleware
 from satchel.http.expiry import expiry_loop
 from satchel.http.state import HttpState
+from satchel.push.wiring import start_push, stop_push
 from satchel.services import Services
 
 API_PATH = "/jmap/api/"
@@ -41,6 +42,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         sweeper = asyncio.create_task(expiry_loop(services.store))
+        await start_push(services)
         try:
             async with contextlib.AsyncExitStack() as stack:
                 for companion in companions:
@@ -50,6 +52,7 @@ def create_app(
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await stop_push(services)
             await services.store.close()
 
     routes = [

@@ -1,55 +1,52 @@
 """Putting the bus between the store and the push transports (owned by the push package).
 
 `wire_push` is called by the composition root: it returns the store every writer must use (one
-that publishes each commit on the bus) and the bus itself. `push_companions` are the background
-tasks the bus needs in a serving process (e.g. receiving from other workers).
+that publishes each commit on the bus) and the bus itself. Every process that opens the data
+directory publishes (workers, `satchel deliver`, `satchel import`); a serving process also
+receives, once `start_push` ran in its lifespan (`satchel.http.app`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from satchel.config import Settings
-from satchel.push.bus import Listener, StateBus, StateChange
-from satchel.store.base import CommitResult, Store
+from satchel.push.bus import StateBus
+from satchel.push.publishing import PublishingStore
+from satchel.push.types import pushable_filter
+from satchel.push.unix_bus import SocketBus
+from satchel.store.base import Store
 
 if TYPE_CHECKING:
     from satchel.companions import Companion
     from satchel.services import Services
 
-
-class _NoListener:
-    def __aiter__(self) -> AsyncIterator[StateChange]:
-        return self._nothing()
-
-    async def _nothing(self) -> AsyncIterator[StateChange]:
-        return
-        yield
-
-    def close(self) -> None:
-        pass
-
-
-class NullBus:
-    """Placeholder until the real bus lands: publishes nothing."""
-
-    def publish(self, commit: CommitResult) -> None:
-        pass
-
-    def listen(self, account_ids: Collection[str] | None = None) -> Listener:
-        return _NoListener()
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
+PUSH_DIR: Final = "push"
 
 
 def wire_push(store: Store, settings: Settings) -> tuple[Store, StateBus]:
-    return store, NullBus()
+    bus = SocketBus(settings.data_path / PUSH_DIR)
+    return PublishingStore(store, bus), bus
+
+
+def publishing_store(store: Store, settings: Settings) -> Store:
+    """The store for a process that writes but serves nothing (CLI commands)."""
+    return wire_push(store, settings)[0]
+
+
+async def start_push(services: Services) -> None:
+    """Receive changes in this process from now on, limited to the types a client may see."""
+    bus = services.bus
+    if isinstance(bus, SocketBus):
+        bus.hub.pushable = pushable_filter(services.registry)
+    await bus.start()
+
+
+async def stop_push(services: Services) -> None:
+    await services.bus.stop()
 
 
 def push_companions(services: Services) -> list[Companion]:
+    """None: the application's lifespan starts and stops the bus itself (`start_push`), so the
+    tests' servers, which run no companions, receive changes too."""
     return []
