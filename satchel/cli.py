@@ -26,6 +26,7 @@ from satchel.auth.passwords import generate_password, hash_password
 from satchel.auth.tokens import TOKEN_PREFIX, generate_token, token_hash
 from satchel.auth.usernames import username_problem
 from satchel.config import Settings, load_settings, resolve_data_dir
+from satchel.push.wiring import publishing_store
 from satchel.store import open_store
 from satchel.store.base import AddressTaken, Store, StoreError, User, WriteTxn
 
@@ -76,7 +77,8 @@ def _store(settings: Settings, *, create: bool = False) -> Iterator[Store]:
             "or `satchel serve --first-user`)"
         )
     try:
-        store = open_store(path)
+        # Commits from the command line reach the serving processes' push listeners too.
+        store = publishing_store(open_store(path), settings)
     except (sqlite3.Error, OSError, StoreError) as exc:
         raise CliError(f"cannot open the database in {path}: {exc} (run `satchel doctor`)") from exc
     try:
