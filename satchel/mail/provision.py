@@ -1,13 +1,15 @@
 """A mail account's starting mailboxes (CONTRACT.md point 7; RFC 8621 section 2 roles from the
 IANA "IMAP Mailbox Name Attributes" registry): Inbox, Drafts, Sent, Trash, Junk and Archive; and
-its default Identity (RFC 8621 section 6) for the owner's own address.
+its default Identity (RFC 8621 section 6) for the owner's own address, and its one
+VacationResponse (RFC 8621 section 8), disabled.
 
 `ensure_mail_account` runs inside a write transaction (ingest calls it before delivering);
 `provision_account` is for the CLI; `provision_lazily` is what mail, Identity, EmailSubmission
 and VacationResponse methods call first, with a per-process memory of accounts already seen
 provisioned so the check costs nothing after once. The Identity needs the server's domain, which
 only the lazy path and callers passing `settings` know: an account that only ever received mail
-gets its Identity on its first such method call, before any client can look for it.
+gets its Identity (and VacationResponse) on its first such method call, before any client can
+look for them.
 
 The default Identity has mayDelete false: it is the address the account is known by, every
 submission falls back on it, and a destroyed one would not come back (provisioning runs once),
@@ -24,6 +26,8 @@ from satchel.store.base import CommitResult, ReadTxn, Store, WriteTxn
 
 MAILBOX_TYPE: Final = "Mailbox"
 IDENTITY_TYPE: Final = "Identity"
+VACATION_TYPE: Final = "VacationResponse"
+VACATION_ID: Final = "singleton"  # RFC 8621 section 8: the one VacationResponse's id
 
 # (role, name, sortOrder): clients show role mailboxes in this order.
 ROLE_MAILBOXES: Final = (
@@ -42,6 +46,7 @@ def ensure_mail_account(txn: WriteTxn, settings: Settings | None = None) -> list
     created (none when the account already had mailboxes)."""
     if settings is not None:
         ensure_default_identity(txn, settings)
+        ensure_vacation_response(txn)
     if txn.get_records(txn.account_id, MAILBOX_TYPE, None):
         return []
     created = []
@@ -88,6 +93,25 @@ def ensure_default_identity(txn: WriteTxn, settings: Settings) -> str | None:
     return identity_id
 
 
+def ensure_vacation_response(txn: WriteTxn) -> bool:
+    """Create the account's VacationResponse (disabled) unless it ever had one."""
+    if txn.type_state(txn.account_id, VACATION_TYPE).high > 0:
+        return False
+    txn.create_record(
+        VACATION_TYPE,
+        VACATION_ID,
+        {
+            "isEnabled": False,
+            "fromDate": None,
+            "toDate": None,
+            "subject": None,
+            "textBody": None,
+            "htmlBody": None,
+        },
+    )
+    return True
+
+
 async def provision_account(
     store: Store, account_id: str, settings: Settings | None = None
 ) -> list[str]:
@@ -113,7 +137,10 @@ async def provision_lazily(
         # A state above zero means the objects were created here before (provisioned).
         if txn.type_state(account_id, MAILBOX_TYPE).high == 0:
             return False
-        return settings is None or txn.type_state(account_id, IDENTITY_TYPE).high > 0
+        return settings is None or (
+            txn.type_state(account_id, IDENTITY_TYPE).high > 0
+            and txn.type_state(account_id, VACATION_TYPE).high > 0
+        )
 
     commit = None
     if not await store.read(provisioned):
