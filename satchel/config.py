@@ -60,6 +60,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     push_allow_private_urls: bool = False
     # The longest a PushSubscription lives without being extended.
     push_subscription_max_seconds: int = 7 * 24 * 3600
+    # Open EventSource plus WebSocket connections one user may hold per worker process (429 beyond).
+    push_max_connections_per_user: int = 100
 
     @property
     def data_path(self) -> Path:
