@@ -40,7 +40,7 @@ from satchel.core.registry import MethodSpec, Registry
 from satchel.core.standard.register import register_type
 from satchel.mail.header_forms import is_header_property
 from satchel.mail.limits import MAX_MAILBOXES_PER_EMAIL
-from satchel.mail.mail_txn import counts_changed, mail, release_email, thread_mailboxes
+from satchel.mail.mail_txn import mail, release_email
 from satchel.mail.uris import MAIL
 from satchel.store.base import Record
 from satchel.store.mail_base import EmailQuery, EmailQueryResult, MailReadTxn, UnsupportedFilter
@@ -204,10 +204,7 @@ def _on_update(scope: SetScope, email_id: str, old: JsonObject, new: JsonObject)
         )
     if mailbox_ids == old["mailboxIds"] and new["keywords"] == old["keywords"]:
         return None
-    txn = scope.txn
-    affected = set(old["mailboxIds"]) | set(mailbox_ids) | thread_mailboxes(txn, old["threadId"])
-    mail(txn).set_email_flags(email_id, sorted(mailbox_ids), sorted(new["keywords"]))
-    counts_changed(txn, affected)
+    mail(scope.txn).set_email_flags(email_id, sorted(mailbox_ids), sorted(new["keywords"]))
     return None
 
 

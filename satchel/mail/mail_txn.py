@@ -4,7 +4,6 @@ disagree."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Final, cast
 
 from satchel.store.base import WriteTxn
@@ -19,25 +18,6 @@ def mail(txn: WriteTxn) -> MailWriteTxn:
     return cast(MailWriteTxn, txn)
 
 
-def thread_mailboxes(txn: WriteTxn, thread_id: str) -> set[str]:
-    """Every mailbox holding an email of the thread: a keyword change on one email can change
-    their unreadThreads (RFC 8621 section 2)."""
-    threads = txn.get_records(txn.account_id, THREAD, [thread_id])
-    if not threads:
-        return set()
-    emails = txn.get_records(txn.account_id, EMAIL, list(threads[0].data.get("emailIds", [])))
-    found: set[str] = set()
-    for email in emails:
-        found.update(email.data.get("mailboxIds") or {})
-    return found
-
-
-def counts_changed(txn: WriteTxn, mailbox_ids: Iterable[str]) -> None:
-    changed = sorted(set(mailbox_ids))
-    if changed:
-        mail(txn).mark_mailbox_counts_changed(changed)
-
-
 def set_flags(
     txn: WriteTxn,
     email_id: str,
@@ -45,12 +25,10 @@ def set_flags(
     mailbox_ids: dict[str, bool],
     keywords: dict[str, bool],
 ) -> None:
-    """Give an Email new mailboxIds and keywords: record, index and counts."""
-    before = thread_mailboxes(txn, data["threadId"]) | set(data.get("mailboxIds") or {})
+    """Give an Email new mailboxIds and keywords: record and index (which moves the counts)."""
     new = {**data, "mailboxIds": mailbox_ids, "keywords": keywords}
     txn.update_record(EMAIL, email_id, new)
     mail(txn).set_email_flags(email_id, sorted(mailbox_ids), sorted(keywords))
-    counts_changed(txn, before | set(mailbox_ids))
 
 
 def remove_email_from_mailbox(txn: WriteTxn, email_id: str, mailbox_id: str) -> bool:
@@ -81,9 +59,6 @@ def release_email(txn: WriteTxn, email_id: str, data: dict[str, Any]) -> None:
     Thread (a Thread with no email left is destroyed), its reference to the message blob and
     the counts of the mailboxes it touched."""
     thread_id = data.get("threadId")
-    affected = set(data.get("mailboxIds") or {})
-    if isinstance(thread_id, str):
-        affected |= thread_mailboxes(txn, thread_id)
     mail(txn).delete_email_index(email_id)
     if isinstance(thread_id, str):
         threads = txn.get_records(txn.account_id, THREAD, [thread_id])
@@ -96,4 +71,3 @@ def release_email(txn: WriteTxn, email_id: str, data: dict[str, Any]) -> None:
     blob_id = data.get("blobId")
     if isinstance(blob_id, str):
         txn.ref_blob(blob_id, -1)
-    counts_changed(txn, affected)

@@ -161,8 +161,9 @@ class MailReadTxn(Protocol):
 
 class MailWriteTxn(MailReadTxn, Protocol):
     def put_email_index(self, entry: EmailIndexEntry) -> None:
-        """Insert or replace the index of one Email (mailboxes, keywords, text). Counts are
-        the caller's to mark changed (`mark_mailbox_counts_changed`)."""
+        """Insert or replace the index of one Email (mailboxes, keywords, text). The mailboxes
+        whose counts this moves are marked changed (as `mark_mailbox_counts_changed` does);
+        so do `set_email_flags` and `delete_email_index`."""
         ...
 
     def set_email_flags(

@@ -320,7 +320,7 @@ class SqliteMailWrite(SqliteMailRead):
             ),
         )
         after = (entry.thread_id, frozenset(entry.mailbox_ids), unread)
-        apply_change(self._conn, account_id, before, after)
+        self._counts_changed(apply_change(self._conn, account_id, before, after))
 
     def _put_flags(
         self,
@@ -355,17 +355,40 @@ class SqliteMailWrite(SqliteMailRead):
         if row is None:
             raise KeyError(f"Email {email_id} is not indexed")
         num, thread_id, received_at = row
-        lowered = sorted({k.lower() for k in keywords})
-        unread = _is_unread(lowered)
+        lowered = {k.lower() for k in keywords}
+        unread = _is_unread(sorted(lowered))
         before = email_state(self._conn, num)
-        self._conn.execute("UPDATE emails SET unread = ? WHERE num = ?", (unread, num))
-        self._conn.execute("DELETE FROM email_mailboxes WHERE num = ?", (num,))
-        self._conn.execute("DELETE FROM email_keywords WHERE num = ?", (num,))
-        self._put_flags(
-            num, account_id, email_id, thread_id, received_at, unread, mailbox_ids, lowered
+        # Only the rows that change: a flag flip (the common write) touches no mailbox row but
+        # its `unread`, and one keyword row.
+        old_boxes, old_unread = (before[1], before[2]) if before is not None else (frozenset(), 0)
+        boxes = frozenset(mailbox_ids)
+        if unread != old_unread:
+            self._conn.execute("UPDATE emails SET unread = ? WHERE num = ?", (unread, num))
+            self._conn.execute("UPDATE email_mailboxes SET unread = ? WHERE num = ?", (unread, num))
+        self._conn.executemany(
+            "DELETE FROM email_mailboxes WHERE num = ? AND mailbox_id = ?",
+            [(num, m) for m in old_boxes - boxes],
         )
-        after = (thread_id, frozenset(mailbox_ids), unread)
-        apply_change(self._conn, account_id, before, after)
+        old_keywords = {
+            r[0]
+            for r in self._conn.execute("SELECT keyword FROM email_keywords WHERE num = ?", (num,))
+        }
+        self._conn.executemany(
+            "DELETE FROM email_keywords WHERE num = ? AND keyword = ?",
+            [(num, k) for k in old_keywords - lowered],
+        )
+        self._put_flags(
+            num,
+            account_id,
+            email_id,
+            thread_id,
+            received_at,
+            unread,
+            sorted(boxes - old_boxes),
+            sorted(lowered - old_keywords),
+        )
+        after = (thread_id, boxes, unread)
+        self._counts_changed(apply_change(self._conn, account_id, before, after))
 
     def delete_email_index(self, email_id: str) -> None:
         account_id = self._require_account()
@@ -378,7 +401,22 @@ class SqliteMailWrite(SqliteMailRead):
         before = email_state(self._conn, row[0])
         self._forget(row[0], fts=True)
         self._conn.execute("DELETE FROM emails WHERE num = ?", (row[0],))
-        apply_change(self._conn, account_id, before, None)
+        self._counts_changed(apply_change(self._conn, account_id, before, None))
+
+    def _counts_changed(self, mailbox_ids: set[str] | None) -> None:
+        """Mark the mailboxes whose counters an index change moved (all of the account's
+        when the counters were rebuilt)."""
+        if mailbox_ids is None:
+            mailbox_ids = {
+                row[0]
+                for row in self._conn.execute(
+                    "SELECT id FROM records WHERE account_id = ? AND type = ?"
+                    " AND destroyed_modseq IS NULL",
+                    (self._require_account(), MAILBOX),
+                )
+            }
+        if mailbox_ids:
+            self.mark_mailbox_counts_changed(sorted(mailbox_ids))
 
     def mark_mailbox_counts_changed(self, mailbox_ids: Sequence[str]) -> None:
         # RFC 8621 section 2.2: count changes make the Mailbox "updated" (and change its state)

@@ -114,15 +114,17 @@ def apply_change(
     account_id: str,
     before: EmailState | None,
     after: EmailState | None,
-) -> None:
-    """Update the counters for one Email going from `before` to `after` (None: not indexed).
-    The cost does not grow with the thread: the thread's unread Emails are counted, not listed."""
+) -> set[str] | None:
+    """Update the counters for one Email going from `before` to `after` (None: not indexed);
+    return the mailboxes whose counts changed, or None when every counter was rebuilt (any of
+    them may have). The cost does not grow with the thread: the thread's unread Emails are
+    counted, not listed."""
     trash = trash_id(conn, account_id)
     if not _current_basis(conn, account_id, trash):
         rebuild(conn, account_id, trash)
-        return
+        return None
     if before == after:
-        return
+        return set()
     deltas: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     threads: list[str] = []
     for state, sign in ((before, -1), (after, 1)):
@@ -132,6 +134,7 @@ def apply_change(
     for thread_id in dict.fromkeys(threads):
         _refresh_unread_thread(conn, account_id, thread_id, trash, deltas)
     _add(conn, account_id, deltas)
+    return {mailbox_id for mailbox_id, delta in deltas.items() if any(delta)}
 
 
 def _contribute(
