@@ -2,8 +2,7 @@
 
 Routes (RFC 8620): `/.well-known/jmap` (section 2.2) and `GET /jmap/api/` give the Session,
 `POST /jmap/api/` the API (section 3.1), `/jmap/upload/{accountId}/` (6.1) and
-`/jmap/download/{accountId}/{blobId}/{name}` (6.2). `/jmap/eventsource/` is advertised by the
-Session but served by the push package once it lands.
+`/jmap/download/{accountId}/{blobId}/{name}` (6.2), `/jmap/eventsource/` (7.3).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from starlette.routing import Route
 from satchel.http import api, download, upload
 from satchel.http.cors import CorsMiddleware
 from satchel.http.errors import EXCEPTION_HANDLERS, LastResortMiddleware
+from satchel.http.eventsource import PushEndpoints, eventsource
 from satchel.http.expiry import expiry_loop
 from satchel.http.state import HttpState
 from satchel.push.wiring import start_push, stop_push
@@ -28,6 +28,7 @@ from satchel.services import Services
 API_PATH = "/jmap/api/"
 UPLOAD_PATH = "/jmap/upload/{accountId}/"
 DOWNLOAD_PATH = "/jmap/download/{accountId}/{blobId}/{name:path}"
+EVENTSOURCE_PATH = "/jmap/eventsource/"
 
 
 def create_app(
@@ -38,6 +39,7 @@ def create_app(
     the application shuts down. `companions` run for the application's lifetime in the same
     process (e.g. the LMTP listener `satchel serve` adds) and stop before the store closes."""
     state = HttpState.build(services)
+    push = PushEndpoints.build(services)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -60,6 +62,7 @@ def create_app(
         Route(API_PATH, partial(api.api_resource, state), methods=["GET", "POST"]),
         Route(UPLOAD_PATH, partial(upload.upload, state), methods=["POST"]),
         Route(DOWNLOAD_PATH, partial(download.download, state), methods=["GET"]),
+        Route(EVENTSOURCE_PATH, partial(eventsource, push), methods=["GET"]),
     ]
     middleware = [
         # Outermost first: CORS headers go on every answer, the last-resort 500 included.

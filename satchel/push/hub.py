@@ -123,6 +123,14 @@ class Hub:
                 if not listeners:
                     del self._by_account[account_id]
 
+    def close_all(self) -> None:
+        """End every listener (the process stops receiving): their iterations finish."""
+        every = set(self._everything)
+        for listeners in self._by_account.values():
+            every |= listeners
+        for listener in every:
+            listener.close()
+
     def listener_count(self) -> int:
         every = set(self._everything)
         for listeners in self._by_account.values():

@@ -318,6 +318,7 @@ class SocketBus:
             self.directory.unlink(self._name)
             self._name = None
         self._loop = None
+        self.hub.close_all()
         self.publisher.close()
         self.directory.close()
 
