@@ -1,0 +1,181 @@
+"""What the PushSubscription tests share: a fake push service (a real HTTP server on a free
+local port, in a thread, recording every POST and answering as scripted), a Web Push subscriber
+key pair that decrypts what it receives, and a JMAP client for one user of a live server."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import http.server
+import os
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import http_ece
+import httpx
+import orjson
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+CORE = "urn:ietf:params:jmap:core"
+MAIL = "urn:ietf:params:jmap:mail"
+
+
+@dataclasses.dataclass(frozen=True)
+class Received:
+    path: str
+    headers: dict[str, str]  # names lowercased
+    body: bytes
+
+    def json(self) -> Any:
+        return orjson.loads(self.body)
+
+
+HANG = -1  # a scripted "answer": hold the request until the service is released
+
+
+class PushService:
+    """POSTs are recorded; each gets the next scripted answer for its path (or any path), else
+    201. An answer is a status, (status, headers), or HANG."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self._scripts: dict[str | None, deque[int | tuple[int, dict[str, str]]]] = {}
+        self._changed = threading.Condition()
+        self.release = threading.Event()
+        service = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                received = Received(
+                    self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
+                answer = service._next_answer(self.path)
+                with service._changed:
+                    service.received.append(received)
+                    service._changed.notify_all()
+                headers: dict[str, str] = {}
+                if answer == HANG:
+                    service.release.wait(20)
+                    answer = 201
+                if isinstance(answer, tuple):
+                    answer, headers = answer
+                self.send_response(answer)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def url(self, path: str = "/push") -> str:
+        return self.base_url + path
+
+    def script(self, *answers: int | tuple[int, dict[str, str]], path: str | None = None) -> None:
+        with self._changed:
+            self._scripts.setdefault(path, deque()).extend(answers)
+
+    def _next_answer(self, path: str) -> int | tuple[int, dict[str, str]]:
+        with self._changed:
+            for key in (path, None):
+                queue = self._scripts.get(key)
+                if queue:
+                    return queue.popleft()
+        return 201
+
+    def posts(self, path: str | None = None) -> list[Received]:
+        with self._changed:
+            return [r for r in self.received if path is None or r.path == path]
+
+    def wait_for(
+        self, count: int, path: str | None = None, timeout: float = 10.0
+    ) -> list[Received]:
+        """Block until at least `count` POSTs (to `path`) arrived; return them all."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [r for r in self.received if path is None or r.path == path]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {count} POSTs to {path}, got {len(found)}")
+                self._changed.wait(left)
+
+    def close(self) -> None:
+        self.release.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Subscriber:
+    """A Web Push user agent's keys (RFC 8291 section 3): it decrypts what it receives."""
+
+    def __init__(self) -> None:
+        self.private_key = ec.generate_private_key(ec.SECP256R1())
+        self.auth_secret = os.urandom(16)
+        public = self.private_key.public_key().public_bytes(
+            Encoding.X962, PublicFormat.UncompressedPoint
+        )
+        self.keys = {"p256dh": b64url(public), "auth": b64url(self.auth_secret)}
+
+    def decrypt(self, received: Received) -> Any:
+        assert received.headers.get("content-encoding") == "aes128gcm"
+        plain = http_ece.decrypt(
+            received.body,
+            private_key=self.private_key,
+            auth_secret=self.auth_secret,
+            version="aes128gcm",
+        )
+        return orjson.loads(plain)
+
+
+class Jmap:
+    """One user's JMAP API calls over HTTP."""
+
+    def __init__(self, base_url: str, authorization: str) -> None:
+        self.http = httpx.Client(
+            base_url=base_url, headers={"Authorization": authorization}, timeout=10
+        )
+
+    def call(self, name: str, arguments: dict[str, Any], using: tuple[str, ...] = (CORE,)) -> Any:
+        """One method call; returns [name, arguments] of its (single) response."""
+        response = self.http.post(
+            "/jmap/api/",
+            json={"using": list(using), "methodCalls": [[name, arguments, "c0"]]},
+        )
+        assert response.status_code == 200, response.text
+        responses = response.json()["methodResponses"]
+        assert len(responses) == 1, responses
+        return responses[0][:2]
+
+    def ok(self, name: str, arguments: dict[str, Any], using: tuple[str, ...] = (CORE,)) -> Any:
+        got_name, result = self.call(name, arguments, using)
+        assert got_name == name, result
+        return result
+
+    def close(self) -> None:
+        self.http.close()
