@@ -16,8 +16,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 # RFC 8291 section 3.2: the authentication secret is 16 octets; section 3.1: p256dh is an
 # uncompressed P-256 point (65 octets).
 AUTH_SECRET_LENGTH = 16
-# RFC 8188 section 2: record size; 4096 is what RFC 8291 section 4 recommends push services take.
+# RFC 8291 section 4: a push service need not take more than 4096 octets of body, and the
+# message MUST be a single record; the record size (RFC 8188 section 2) is at least that.
 RECORD_SIZE = 4096
+# RFC 8188 section 2: a record adds the AEAD tag (16 octets) and a padding delimiter (1).
+RECORD_OVERHEAD = 17
 
 
 class BadKeys(ValueError):
@@ -52,7 +55,8 @@ def check_keys(p256dh: str, auth: str) -> None:
 
 
 def encrypt(body: bytes, p256dh: str, auth: str) -> bytes:
-    """The aes128gcm-coded body (RFC 8188 header, then one record) for the subscriber."""
+    """The aes128gcm-coded body (RFC 8188 header, then one record) for the subscriber. A
+    message too long for a 4096-octet record gets a larger record, never a second one."""
     ephemeral = ec.generate_private_key(ec.SECP256R1())
     encrypted: bytes = http_ece.encrypt(
         body,
@@ -60,6 +64,6 @@ def encrypt(body: bytes, p256dh: str, auth: str) -> bytes:
         dh=b64url_decode(p256dh),
         auth_secret=b64url_decode(auth),
         version="aes128gcm",
-        rs=RECORD_SIZE,
+        rs=max(RECORD_SIZE, len(body) + RECORD_OVERHEAD),
     )
     return encrypted

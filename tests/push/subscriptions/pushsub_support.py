@@ -4,6 +4,7 @@ key pair that decrypts what it receives, and a JMAP client for one user of a liv
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import http.server
@@ -11,6 +12,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 import http_ece
@@ -18,6 +20,9 @@ import httpx
 import orjson
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from satchel.push.bus import StateChange
+from satchel.store.base import CommitResult
 
 CORE = "urn:ietf:params:jmap:core"
 MAIL = "urn:ietf:params:jmap:mail"
@@ -179,3 +184,51 @@ class Jmap:
 
     def close(self) -> None:
         self.http.close()
+
+
+class LocalBus:
+    """The StateBus protocol within one process, for feeding StateChanges to the dispatcher
+    the way the real bus does: every listener gets every change published after it started."""
+
+    def __init__(self) -> None:
+        self._queues: list[asyncio.Queue[StateChange | None]] = []
+
+    @property
+    def listeners(self) -> int:
+        return len(self._queues)
+
+    def publish_change(self, change: StateChange) -> None:
+        for queue in self._queues:
+            queue.put_nowait(change)
+
+    def publish(self, commit: CommitResult) -> None:
+        raise NotImplementedError("the tests publish StateChanges directly")
+
+    def listen(self, account_ids: Collection[str] | None = None) -> _LocalListener:
+        queue: asyncio.Queue[StateChange | None] = asyncio.Queue()
+        self._queues.append(queue)
+        return _LocalListener(self, queue)
+
+    def forget(self, queue: asyncio.Queue[StateChange | None]) -> None:
+        if queue in self._queues:
+            self._queues.remove(queue)
+            queue.put_nowait(None)
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+
+class _LocalListener:
+    def __init__(self, bus: LocalBus, queue: asyncio.Queue[StateChange | None]) -> None:
+        self._bus = bus
+        self._queue = queue
+
+    async def __aiter__(self) -> AsyncIterator[StateChange]:
+        while (change := await self._queue.get()) is not None:
+            yield change
+
+    def close(self) -> None:
+        self._bus.forget(self._queue)
