@@ -19,6 +19,7 @@ from satchel.mail.email_record import email_data, index_entry
 from satchel.mail.limits import MAX_MAILBOXES_PER_EMAIL
 from satchel.mail.mail_txn import EMAIL, mail
 from satchel.mail.provision import MAILBOX_TYPE, ensure_mail_account
+from satchel.mail.submission.reports import link_report
 from satchel.mail.threading import add_to_thread, find_thread, related_message_ids
 from satchel.store.base import CommitResult, ReadTxn, Store, WriteTxn
 
@@ -143,6 +144,8 @@ def store_email(txn: WriteTxn, p: Prepared) -> str:
     txn.create_record(EMAIL, email_id, data)
     add_to_thread(txn, thread_id, existing is None, email_id, data["receivedAt"])
     mail(txn).put_email_index(index_entry(email_id, data, summary, p.message, p.incoming.raw))
+    # A DSN or MDN for a message this account sent updates its EmailSubmission in this commit.
+    link_report(txn, p.incoming.raw, p.blob_id)
     return email_id
 
 
