@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any
 
 import http_ece
@@ -123,6 +123,21 @@ class PushService:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(f"expected {count} POSTs to {path}, got {len(found)}")
+                self._changed.wait(left)
+
+    def wait_until(
+        self, predicate: Callable[[Received], bool], path: str | None = None, timeout: float = 10.0
+    ) -> Received:
+        """Block until a POST (to `path`) satisfies `predicate`; return it."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for received in self.received:
+                    if (path is None or received.path == path) and predicate(received):
+                        return received
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no POST to {path} as expected arrived")
                 self._changed.wait(left)
 
     def close(self) -> None:
