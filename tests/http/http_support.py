@@ -83,7 +83,7 @@ def serve_in_thread(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, thre
         app,
         loop="uvloop",
         http="httptools",
-        ws="none",
+        ws="websockets-sansio",
         lifespan="on",
         log_level="warning",
         access_log=False,
