@@ -9,6 +9,7 @@ reached at the same address, so both places compute the same state from the same
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -18,6 +19,21 @@ from satchel.core.registry import Registry
 from satchel.store.base import Account, User
 
 CORE_CAPABILITY = "urn:ietf:params:jmap:core"
+WEBSOCKET_CAPABILITY = "urn:ietf:params:jmap:websocket"
+
+
+def websocket_url(base_url: str) -> str:
+    """RFC 8887 section 3: the endpoint's ws:// or wss:// URL (wss when reached over https)."""
+    scheme, _, rest = base_url.rstrip("/").partition("://")
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/jmap/ws/"
+
+
+# Capabilities whose Session value holds a URL of this server. Like apiUrl, it depends on the
+# address the client used, so it joins the value after the state is digested: the Session's
+# state and the API's sessionState (which never sees that address) stay equal.
+URL_FIELDS: dict[str, Callable[[str], dict[str, Any]]] = {
+    WEBSOCKET_CAPABILITY: lambda base: {"url": websocket_url(base)},
+}
 
 
 def build_session(
@@ -36,6 +52,10 @@ def build_session(
     session = _session_data(registry, limits, user, accounts)
     state = _digest(session)
     base = base_url.rstrip("/")
+    capabilities = session["capabilities"]
+    for uri, url_fields in URL_FIELDS.items():
+        if uri in capabilities:
+            capabilities[uri] = {**url_fields(base), **capabilities[uri]}
     # RFC 8620 section 2: URI Templates (level 1, RFC 6570). The type goes in the query string
     # because a media type contains a slash. No braces other than the variables appear.
     session.update(

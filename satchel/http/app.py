@@ -2,7 +2,8 @@
 
 Routes (RFC 8620): `/.well-known/jmap` (section 2.2) and `GET /jmap/api/` give the Session,
 `POST /jmap/api/` the API (section 3.1), `/jmap/upload/{accountId}/` (6.1) and
-`/jmap/download/{accountId}/{blobId}/{name}` (6.2), `/jmap/eventsource/` (7.3).
+`/jmap/download/{accountId}/{blobId}/{name}` (6.2), `/jmap/eventsource/` (7.3); `/jmap/ws/` is
+JMAP over WebSocket (RFC 8887).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from functools import partial
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from satchel.http import api, download, upload
 from satchel.http.cors import CorsMiddleware
@@ -22,6 +23,7 @@ from satchel.http.errors import EXCEPTION_HANDLERS, LastResortMiddleware
 from satchel.http.eventsource import PushEndpoints, eventsource
 from satchel.http.expiry import expiry_loop
 from satchel.http.state import HttpState
+from satchel.http.websocket import WS_PATH, register_websocket, websocket_endpoint
 from satchel.push.wiring import start_push, stop_push
 from satchel.services import Services
 
@@ -38,8 +40,9 @@ def create_app(
     """The application serving `services`. It owns them from now on: the store is closed when
     the application shuts down. `companions` run for the application's lifetime in the same
     process (e.g. the LMTP listener `satchel serve` adds) and stop before the store closes."""
+    register_websocket(services.registry)
     state = HttpState.build(services)
-    push = PushEndpoints.build(services)
+    push = PushEndpoints.build(services, state.api_slots)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -63,6 +66,7 @@ def create_app(
         Route(UPLOAD_PATH, partial(upload.upload, state), methods=["POST"]),
         Route(DOWNLOAD_PATH, partial(download.download, state), methods=["GET"]),
         Route(EVENTSOURCE_PATH, partial(eventsource, push), methods=["GET"]),
+        WebSocketRoute(WS_PATH, partial(websocket_endpoint, push)),
     ]
     middleware = [
         # Outermost first: CORS headers go on every answer, the last-resort 500 included.

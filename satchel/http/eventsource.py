@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from satchel.core.state import decode_state
 from satchel.http.authn import accounts_of, require_user
 from satchel.http.limiter import ConcurrencyLimiter
 from satchel.http.responses import HttpProblem
@@ -35,8 +34,9 @@ from satchel.push.eventsource import (
     ping_event,
     state_event,
 )
-from satchel.push.hub import QueueListener
+from satchel.push.hub import pending_batch
 from satchel.push.pushstate import (
+    Floor,
     PushTracker,
     changes_since,
     current_modseqs,
@@ -57,50 +57,24 @@ CONNECTIONS_LIMIT_NAME: Final = "maxPushConnections"
 
 @dataclass(slots=True)
 class PushEndpoints:
-    """What the push endpoints of one application share: the services, the types a client may
-    be pushed, and this process's count of each user's open push connections."""
+    """What the push endpoints (EventSource, WebSocket) of one application share: the
+    services, the types a client may be pushed, and this process's per-user counters."""
 
     services: Services
     types: frozenset[str]
     connections: ConcurrencyLimiter
+    # The API's per-user in-flight requests (WebSocket Requests count with HTTP POSTs).
+    api_slots: ConcurrencyLimiter
 
     @classmethod
-    def build(cls, services: Services) -> PushEndpoints:
+    def build(cls, services: Services, api_slots: ConcurrencyLimiter) -> PushEndpoints:
         limit = services.settings.push_max_connections_per_user
         return cls(
             services,
             pushable_types(services.registry),
             ConcurrencyLimiter(limit, CONNECTIONS_LIMIT_NAME),
+            api_slots,
         )
-
-
-def pending_batch(listener: Listener, first: StateChange) -> list[StateChange]:
-    """`first` and whatever else already waits, to send as one StateChange."""
-    if isinstance(listener, QueueListener):
-        return [first, *listener.take_pending()]
-    return [first]
-
-
-class Floor:
-    """Changes at or below the modseqs current when the stream began were already covered (by
-    the resumption, or by the client's own fetch): the listener, registered before they were
-    read, may still deliver some of them."""
-
-    __slots__ = ("modseqs",)
-
-    def __init__(self, modseqs: dict[str, int]) -> None:
-        self.modseqs = modseqs
-
-    def above(self, change: StateChange) -> StateChange | None:
-        floor = self.modseqs.get(change.account_id, 0)
-        if not floor:
-            return change
-        kept = {
-            name: state
-            for name, state in change.changed.items()
-            if (decode_state(state, name) or 0) > floor
-        }
-        return StateChange(change.account_id, kept) if kept else None
 
 
 async def eventsource(push: PushEndpoints, request: Request) -> Response:

@@ -67,7 +67,7 @@ def run_server(settings: Settings) -> None:
         workers=settings.workers if settings.workers > 1 else None,
         loop="uvloop",
         http="httptools",
-        ws="none",
+        ws="websockets-sansio",
         lifespan="on",
         proxy_headers=False,
         server_header=False,

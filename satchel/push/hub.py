@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Final
 
 from satchel.core.state import encode_state
-from satchel.push.bus import StateChange
+from satchel.push.bus import Listener, StateChange
 
 # Modseqs already announced per (account, type), to drop a change that arrives after a newer one
 # (two processes commit in one order, their datagrams may land in the other). Bounded: when it
@@ -160,3 +160,10 @@ class Hub:
                 continue
             self._seen[key] = modseq
             yield type_name, modseq
+
+
+def pending_batch(listener: Listener, first: StateChange) -> list[StateChange]:
+    """`first` and whatever else already waits in the listener, to send as one StateChange."""
+    if isinstance(listener, QueueListener):
+        return [first, *listener.take_pending()]
+    return [first]

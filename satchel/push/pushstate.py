@@ -87,3 +87,25 @@ def changes_since(
         if changed:
             missed.append(StateChange(account, changed))
     return missed
+
+
+class Floor:
+    """The modseqs current when a stream began: changes at or below them were already covered
+    (by the resumption, or by the client's own fetch), but the listener, registered before they
+    were read, may still deliver some of them."""
+
+    __slots__ = ("modseqs",)
+
+    def __init__(self, modseqs: dict[str, int]) -> None:
+        self.modseqs = modseqs
+
+    def above(self, change: StateChange) -> StateChange | None:
+        floor = self.modseqs.get(change.account_id, 0)
+        if not floor:
+            return change
+        kept = {
+            name: state
+            for name, state in change.changed.items()
+            if (decode_state(state, name) or 0) > floor
+        }
+        return StateChange(change.account_id, kept) if kept else None
