@@ -208,3 +208,27 @@ def test_connections_beyond_the_per_user_cap_are_refused(make_server: MakeServer
         assert refused.json()["limit"] == "maxPushConnections"
     with stream(server) as events:  # the slot is free again once the first one closed
         assert events.response.status_code == 200
+
+
+def test_jmaplib_event_source_client(provisioned: LiveServer) -> None:
+    """The real `jmaplib` EventSource client (RFC 8620 section 7.3) against our stream."""
+    from jmap.client import JMAPClient
+    from jmap.models.push import StateChange
+    from jmap.push import EventSourceClient
+    from jmap.push.eventsource import Ping
+
+    server = provisioned
+    auth = httpx.BasicAuth("alice", server.alice.password)
+    with JMAPClient.connect(f"{server.url}/.well-known/jmap", auth=auth) as client:
+        source = EventSourceClient(client, types=["Mailbox"], ping=1)
+        events = source.events()
+        try:
+            opened = next(events)  # the stream is open once the first ping arrives
+            assert isinstance(opened, Ping) and opened.interval == 1
+            state = new_mailbox(server, server.alice, "Seen by jmaplib")
+            change = next(e for e in events if not isinstance(e, Ping))
+            assert isinstance(change, StateChange)
+            assert change.states_for(server.alice.account_id) == {"Mailbox": state}
+        finally:
+            events.close()
+        assert source.last_event_id  # the id of our state event, for its next reconnect
