@@ -45,11 +45,12 @@ class SinkHandler:
 
 
 @asynccontextmanager
-async def sink(handler: SinkHandler, port: int = 0) -> AsyncIterator[int]:
-    """Serve `handler` on 127.0.0.1 (`port`, or a free one); yields the port."""
+async def sink(handler: SinkHandler, port: int = 0, **smtp: Any) -> AsyncIterator[int]:
+    """Serve `handler` on 127.0.0.1 (`port`, or a free one); yields the port. `smtp` goes to
+    aiosmtpd's SMTP (e.g. an authenticator)."""
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="relay.test"), "127.0.0.1", port
+        lambda: SMTP(handler, hostname="relay.test", **smtp), "127.0.0.1", port
     )
     try:
         yield server.sockets[0].getsockname()[1]

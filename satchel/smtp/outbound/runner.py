@@ -109,6 +109,7 @@ class OutboundRunner:
             log.exception("outbound message %s: attempt failed", message_id)
         finally:
             self._working.pop(message_id, None)
+            self.wake()  # its next attempt may be sooner than the loop's next look
 
 
 _RUNNERS: weakref.WeakSet[OutboundRunner] = weakref.WeakSet()

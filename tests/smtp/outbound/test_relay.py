@@ -11,6 +11,8 @@ from email import message_from_bytes
 from pathlib import Path
 
 import msgspec
+import pytest
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from lmtp_support import emails
 from relay_sink import SinkHandler, sink
 
@@ -192,3 +194,42 @@ async def test_queued_message_is_sent_once_after_reopening_the_store(
         assert [r.rcpt_tos for r in handler.received] == [["carol@remote.test"]]
     finally:
         await second.close()
+
+
+# aiosmtpd's own warnings when a test relay takes AUTH without TLS, and on every login.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.filterwarnings("ignore:Session.login_data is deprecated:DeprecationWarning")
+async def test_relay_auth_uses_the_configured_credentials(
+    store: Store, settings: Settings, accounts: dict[str, str]
+) -> None:
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(
+        server: object, session: object, envelope: object, mechanism: str, data: object
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login, data.password))
+        if data.password != b"relay-secret":
+            return AuthResult(success=False, handled=False)  # aiosmtpd answers 535
+        return AuthResult(success=True, auth_data=data)
+
+    handler = SinkHandler()
+    async with sink(
+        handler, authenticator=authenticator, auth_required=True, auth_require_tls=False
+    ) as port:
+        for password in ("wrong", "relay-secret"):
+            relayed = _relayed(
+                settings, port, smtp_relay_username="satchel", smtp_relay_password=password
+            )
+            await send_message(
+                store, relayed, mail_from="", recipients=["carol@remote.test"], raw=RAW
+            )
+            runner = OutboundRunner(store, relayed)
+            await runner.run_due()
+            await runner.idle()
+    # PLAIN, then LOGIN with the wrong password; PLAIN with the right one.
+    assert logins == [(b"satchel", b"wrong")] * 2 + [(b"satchel", b"relay-secret")]
+    # A refused login fails the attempt, to be retried (not bounced): a fixed password sends.
+    assert [r.rcpt_tos for r in handler.received] == [["carol@remote.test"]]
+    [(state, [(_, rcpt_state, reply)])] = await _queue(store)
+    assert (state, rcpt_state) == ("queued", "queued") and "535" in reply
