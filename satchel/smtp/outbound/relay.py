@@ -128,8 +128,8 @@ async def relay_send(
     except (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPConnectResponseError) as error:
         # The relay refusing Satchel itself (its login, or the connection) is a configuration
         # problem to fix, not a verdict on the message: retried, never bounced at once.
-        refused = one_line(error.code, error.message)
-        reply = f"451 4.4.1 The relay refused the connection or login: {refused}"
+        said = one_line(error.code, error.message)
+        reply = f"451 4.4.1 The relay refused the connection or login: {said}"
         for recipient in recipients:
             replies.setdefault(recipient.address, reply)
     except aiosmtplib.SMTPResponseException as error:
