@@ -40,16 +40,22 @@ async def lead_when_possible(
     lock_path: Path, lead: Callable[[], Awaitable[None]], retry_seconds: float = RETRY_LOCK_SECONDS
 ) -> None:
     """Wait for the lock (polling without blocking the loop), then run `lead` while holding it.
-    Cancelling releases the lock."""
+    Should `lead` end or fail, the lock is let go and competed for again. Cancelling releases
+    the lock."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        while not try_lock(fd):
-            await asyncio.sleep(retry_seconds)
-        log.info("push: this process (pid %d) delivers push subscriptions", os.getpid())
-        await lead()
-    finally:
-        os.close(fd)  # closing the only descriptor releases the flock
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            while not try_lock(fd):
+                await asyncio.sleep(retry_seconds)
+            log.info("push: this process (pid %d) delivers push subscriptions", os.getpid())
+            try:
+                await lead()
+            except Exception:
+                log.exception("push: the dispatcher failed; competing for the lock again")
+        finally:
+            os.close(fd)  # closing the only descriptor releases the flock
+        await asyncio.sleep(retry_seconds)
 
 
 async def run_dispatcher(
