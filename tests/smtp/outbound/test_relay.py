@@ -18,7 +18,7 @@ from relay_sink import SinkHandler, sink
 
 from satchel.config import Settings
 from satchel.smtp.outbound.outbox import send_message
-from satchel.smtp.outbound.runner import OutboundRunner
+from satchel.smtp.outbound.runner import OutboundRunner, running
 from satchel.store.base import ReadTxn, Store
 from satchel.store.sqlite import SqliteStore
 
@@ -233,3 +233,18 @@ async def test_relay_auth_uses_the_configured_credentials(
     assert [r.rcpt_tos for r in handler.received] == [["carol@remote.test"]]
     [(state, [(_, rcpt_state, reply)])] = await _queue(store)
     assert (state, rcpt_state) == ("queued", "queued") and "535" in reply
+
+
+async def test_the_serving_runner_is_woken_by_new_mail(
+    store: Store, settings: Settings, accounts: dict[str, str]
+) -> None:
+    handler = SinkHandler()
+    async with sink(handler) as port:
+        relayed = _relayed(settings, port)
+        async with running(store, relayed):
+            await asyncio.sleep(0)  # the loop is waiting (poll: 30 s) when the mail comes
+            await send_message(
+                store, relayed, mail_from="", recipients=["carol@remote.test"], raw=RAW
+            )
+            await asyncio.wait_for(handler.arrived.wait(), 5.0)
+    assert [r.rcpt_tos for r in handler.received] == [["carol@remote.test"]]
