@@ -77,3 +77,40 @@ async def test_held_submission_is_sent_when_due(
         "EmailSubmission/set", update={submission_id: {"undoStatus": "canceled"}}
     )
     assert update["notUpdated"][submission_id]["type"] == "cannotUnsend"
+
+
+async def test_cancel_with_on_success_update_and_changes(
+    alice: SubmissionClient, bob: SubmissionClient
+) -> None:
+    draft = await alice.draft()
+    drafts, sent = await alice.mailbox_id("drafts"), await alice.mailbox_id("sent")
+    to_sent = {f"mailboxIds/{drafts}": None, f"mailboxIds/{sent}": True, "keywords/$draft": None}
+    response = await alice.submit(
+        draft, envelope=_held(600), _args={"onSuccessUpdateEmail": {"#s": to_sent}}
+    )
+    created = response["methodResponses"][0][1]
+    submission_id = created["created"]["s"]["id"]
+    pending = await alice.ok("EmailSubmission/query", filter={"undoStatus": "pending"})
+    # Undo send: cancel, and put the Email back into Drafts in the same call.
+    back = {f"mailboxIds/{sent}": None, f"mailboxIds/{drafts}": True, "keywords/$draft": True}
+    responses = await alice.responses(
+        "EmailSubmission/set",
+        update={submission_id: {"undoStatus": "canceled"}},
+        onSuccessUpdateEmail={submission_id: back},
+    )
+    [(_, canceled), (name, email_set)] = [(n, r) for n, r, _ in responses]
+    assert submission_id in canceled["updated"]
+    assert name == "Email/set" and email_set["updated"] == {draft: None}
+    [email] = (await alice.ok("Email/get", ids=[draft], properties=["mailboxIds", "keywords"]))[
+        "list"
+    ]
+    assert email["mailboxIds"] == {drafts: True} and email["keywords"]["$draft"] is True
+
+    changes = await alice.ok("EmailSubmission/changes", sinceState=created["newState"])
+    assert changes["updated"] == [submission_id] and changes["created"] == []
+    query_changes = await alice.ok(
+        "EmailSubmission/queryChanges",
+        filter={"undoStatus": "pending"},
+        sinceQueryState=pending["queryState"],
+    )
+    assert query_changes["removed"] == [submission_id]
