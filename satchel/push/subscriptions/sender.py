@@ -126,7 +126,12 @@ class PushSender:
                 target = await resolve_push_url(subscription.url, allow_private=self._allow_private)
                 headers["Host"] = target.host_header
                 async with self._hosts.slot(target.server_name), self._total:
-                    return await self._post(target.url, target.server_name, body, headers)
+                    for url in target.urls[:-1]:
+                        try:
+                            return await self._post(url, target.server_name, body, headers)
+                        except httpx.ConnectError:
+                            continue  # the host's next address
+                    return await self._post(target.urls[-1], target.server_name, body, headers)
         except UrlRefused as exc:
             return Delivery(Outcome.RETRY, detail=str(exc))
         except TimeoutError:

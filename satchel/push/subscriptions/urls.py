@@ -27,15 +27,20 @@ class UrlRefused(Exception):
     """The URL may not be used as a push endpoint; the message says why, for the client."""
 
 
+# Addresses of a host tried in turn when connecting fails (IPv6 then IPv4, say).
+MAX_ADDRESSES_TRIED = 3
+
+
 @dataclass(frozen=True, slots=True)
 class PushTarget:
-    """Where one POST goes: `url` names the checked address itself; `host_header` and
-    `server_name` (TLS SNI, certificate check) keep the original host."""
+    """Where one POST goes: each of `urls` names one checked address of the host itself, to be
+    tried in order; `host_header` and `server_name` (TLS SNI, certificate check) keep the
+    original host."""
 
-    url: str
+    urls: tuple[str, ...]
+    addresses: tuple[IPAddress, ...]
     host_header: str
     server_name: str
-    address: IPAddress
 
 
 def parse_push_url(url: str, *, allow_private: bool) -> SplitResult:
@@ -81,11 +86,13 @@ async def resolve_push_url(url: str, *, allow_private: bool) -> PushTarget:
                 f"the url's host resolves to a non-public address ({refused[0]}); push URLs"
                 " must be reachable from the Internet"
             )
-    address = addresses[0]
-    literal = f"[{address}]" if address.version == 6 else str(address)
-    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
-    pinned = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
-    return PushTarget(url=pinned, host_header=parts.netloc, server_name=host, address=address)
+    tried = tuple(addresses[:MAX_ADDRESSES_TRIED])
+    urls = []
+    for address in tried:
+        literal = f"[{address}]" if address.version == 6 else str(address)
+        netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+        urls.append(urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, "")))
+    return PushTarget(urls=tuple(urls), addresses=tried, host_header=parts.netloc, server_name=host)
 
 
 async def _resolve(host: str, port: int) -> list[IPAddress]:

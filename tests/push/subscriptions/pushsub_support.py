@@ -7,8 +7,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import datetime
 import http.server
 import os
+import shutil
+import ssl
+import tempfile
 import threading
 import time
 from collections import deque
@@ -18,8 +22,11 @@ from typing import Any
 import http_ece
 import httpx
 import orjson
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding, PrivateFormat, PublicFormat
+from cryptography.x509.oid import NameOID
 
 from satchel.push.bus import StateChange
 from satchel.store.base import CommitResult
@@ -45,8 +52,9 @@ class PushService:
     """POSTs are recorded; each gets the next scripted answer for its path (or any path), else
     201. An answer is a status, (status, headers), or HANG."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.received: list[Received] = []
+        self.server_names: list[str | None] = []  # TLS SNI of each connection
         self._scripts: dict[str | None, deque[int | tuple[int, dict[str, str]]]] = {}
         self._changed = threading.Condition()
         self.release = threading.Event()
@@ -82,14 +90,25 @@ class PushService:
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if tls is not None:
+
+            def note_server_name(sock: Any, name: str | None, context: Any) -> None:
+                self.server_names.append(name)
+
+            tls.sni_callback = note_server_name
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
         )
         self._thread.start()
 
     @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def url(self, path: str = "/push") -> str:
         return self.base_url + path
@@ -247,3 +266,49 @@ class _LocalListener:
 
     def close(self) -> None:
         self._bus.forget(self._queue)
+
+
+def tls_contexts(server_name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A TLS server context with a certificate for `server_name` from a throwaway CA, and a
+    client context that trusts only that CA."""
+    now = datetime.datetime.now(datetime.UTC)
+
+    def certificate(
+        subject: str, key: ec.EllipticCurvePrivateKey, issuer: str, signer: Any, ca: bool
+    ) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_cert = certificate("Test CA", ca_key, "Test CA", ca_key, True)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_cert = certificate(server_name, leaf_key, "Test CA", ca_key, False)
+    directory = tempfile.mkdtemp()
+    cert_path = os.path.join(directory, "cert.pem")
+    key_path = os.path.join(directory, "key.pem")
+    with open(cert_path, "wb") as out:
+        out.write(leaf_cert.public_bytes(Encoding.PEM))
+    with open(key_path, "wb") as out:
+        out.write(
+            leaf_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, serialization.NoEncryption())
+        )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        server.load_cert_chain(cert_path, key_path)
+    finally:
+        shutil.rmtree(directory)
+    client = ssl.create_default_context(cadata=ca_cert.public_bytes(Encoding.PEM).decode())
+    return server, client

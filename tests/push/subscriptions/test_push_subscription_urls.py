@@ -6,18 +6,26 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 
+import httpx
 import orjson
 import pytest
-from pushsub_support import Received, Subscriber
+from pushsub_support import PushService, Received, Subscriber, tls_contexts
 
 from satchel.push.subscriptions import webpush
-from satchel.push.subscriptions.sender import MAX_RETRY_AFTER_SECONDS, parse_retry_after
+from satchel.push.subscriptions.sender import (
+    MAX_RETRY_AFTER_SECONDS,
+    Delivery,
+    Outcome,
+    PushSender,
+    parse_retry_after,
+)
 from satchel.push.subscriptions.urls import (
     UrlRefused,
     is_public,
     parse_push_url,
     resolve_push_url,
 )
+from satchel.store.push_base import PushSubscriptionRow
 
 
 @pytest.mark.parametrize(
@@ -69,11 +77,12 @@ def test_url_forms_refused(url: str) -> None:
 
 async def test_allowing_private_urls_allows_http_and_loopback_and_pins_the_address() -> None:
     target = await resolve_push_url("http://localhost:8123/p?q=1", allow_private=True)
-    assert target.address.is_loopback
+    assert target.addresses and all(a.is_loopback for a in target.addresses)
     assert target.host_header == "localhost:8123"
     assert target.server_name == "localhost"
-    host = f"[{target.address}]" if target.address.version == 6 else str(target.address)
-    assert target.url == f"http://{host}:8123/p?q=1"
+    for address, url in zip(target.addresses, target.urls, strict=True):
+        host = f"[{address}]" if address.version == 6 else str(address)
+        assert url == f"http://{host}:8123/p?q=1"
     with pytest.raises(UrlRefused):
         await resolve_push_url("https://localhost/p", allow_private=False)
     with pytest.raises(UrlRefused):
@@ -119,3 +128,35 @@ def test_unusable_keys_are_refused(p256dh: str | None, auth: str) -> None:
     good = Subscriber().keys
     with pytest.raises(webpush.BadKeys):
         webpush.check_keys(p256dh or good["p256dh"], auth)
+
+
+async def _send_over_tls(certificate_name: str) -> tuple[Delivery, PushService]:
+    server_tls, client_tls = tls_contexts(certificate_name)
+    service = PushService(tls=server_tls)
+    row = PushSubscriptionRow(
+        "P1", "u", "d", f"https://localhost:{service.port}/tls", None, None, "c", True, 0, None, 0
+    )
+    limits = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(verify=client_tls, limits=limits) as client:
+        delivery = await PushSender(client, allow_private=True).send(row, {"a": 1}, ttl=60)
+    return delivery, service
+
+
+async def test_https_to_the_checked_address_keeps_the_host_for_sni_and_certificate() -> None:
+    delivery, service = await _send_over_tls("localhost")
+    try:
+        assert delivery.outcome is Outcome.DELIVERED, delivery
+        (post,) = service.posts("/tls")
+        assert post.headers["host"] == f"localhost:{service.port}"
+        assert "localhost" in service.server_names
+    finally:
+        service.close()
+
+
+async def test_https_with_a_certificate_for_another_name_is_not_delivered() -> None:
+    delivery, service = await _send_over_tls("push.example")
+    try:
+        assert delivery.outcome is Outcome.RETRY
+        assert service.posts() == []
+    finally:
+        service.close()
