@@ -289,7 +289,11 @@ async def _bounce(
 async def deliver_queued(store: Store, settings: Settings, message_id: str) -> None:
     """Right after queueing: deliver the local recipients now (the sender sees them arrive
     before the JMAP response), leave the remote ones to the runners and wake them."""
-    await process(store, settings, message_id, f"inline:{secrets.token_hex(6)}", remote=False)
+    try:
+        await process(store, settings, message_id, f"inline:{secrets.token_hex(6)}", remote=False)
+    except Exception:
+        # Queued and committed all the same: a runner retries once the lease runs out.
+        log.exception("outbound message %s: immediate local delivery failed", message_id)
     wake_runners(store)
 
 
