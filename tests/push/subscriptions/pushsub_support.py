@@ -40,6 +40,7 @@ class Received:
     path: str
     headers: dict[str, str]  # names lowercased
     body: bytes
+    at: float = dataclasses.field(default_factory=time.monotonic)
 
     def json(self) -> Any:
         return orjson.loads(self.body)

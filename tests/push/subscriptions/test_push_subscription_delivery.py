@@ -213,3 +213,43 @@ async def test_a_subscription_destroyed_while_retrying_gets_nothing_more(
     setup.store.write_sync("", lambda txn: txn.delete_push_subscription(sub_id))
     await setup.idle()
     assert len(push_service.posts("/retrying")) == 1
+
+
+async def test_a_429_waits_at_least_its_retry_after(
+    setup: Setup, push_service: PushService
+) -> None:
+    setup.subscribe(push_service.url("/busy"))
+    push_service.script((429, {"Retry-After": "1"}), path="/busy")
+    await setup.change({"Email": "s1"})
+    await posts(push_service, 2, "/busy")
+    first, second = push_service.posts("/busy")
+    assert second.at - first.at >= 0.9
+    assert second.body == first.body
+
+
+async def test_the_address_is_checked_again_at_send_time(
+    store: Store, push_service: PushService
+) -> None:
+    """A URL that passed at creation but now resolves to an internal address (DNS rebinding)
+    gets nothing: here the address is loopback and private addresses are not allowed."""
+    async with new_http_client() as client:
+        dispatcher = Dispatcher(store, PushSender(client, allow_private=False), FAST)
+        setup = Setup(store, dispatcher, _user(store, "alice"), _user(store, "bob"))
+        sub_id = setup.subscribe(push_service.url("/rebound"))
+        await setup.change({"Email": "s1"})
+        await setup.idle()
+    assert push_service.posts() == []
+    assert not setup.exists(sub_id)  # failed every attempt: given up on
+
+
+def test_expired_subscriptions_are_purged(store: Store) -> None:
+    user_id, _ = _user(store, "carol")
+    for sub_id, expires in (("old", time.time() - 1), ("new", time.time() + 60)):
+        row = PushSubscriptionRow(
+            sub_id, user_id, "d", "https://push.example/", None, None, "c", True, expires, None, 0
+        )
+        store.write_sync("", lambda txn, row=row: txn.create_push_subscription(row))
+    purged, _ = store.write_sync("", lambda txn: txn.purge_expired_push_subscriptions(time.time()))
+    assert purged == 1
+    remaining = store.read_sync(lambda txn: txn.push_subscriptions_of_user(user_id))
+    assert [row.id for row in remaining] == ["new"]
