@@ -26,6 +26,7 @@ class SinkHandler:
     release: asyncio.Event = field(default_factory=asyncio.Event)
     received: list[Received] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    data_started: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def handle_RCPT(
         self, server: Any, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -36,6 +37,7 @@ class SinkHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        self.data_started.set()
         if self.stall & set(envelope.rcpt_tos):
             await self.release.wait()
         content = envelope.original_content or b""

@@ -8,6 +8,7 @@ and bounce by the reply code alone."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -120,10 +121,16 @@ async def relay_send(
                         replies[address] = data_reply
             else:
                 await client.rset()
-        finally:
+        except asyncio.CancelledError:
+            client.close()  # shutting down: no polite QUIT to a relay that may be stalled
+            raise
+        else:
             try:
                 await client.quit()
             except (aiosmtplib.SMTPException, OSError):
+                client.close()
+        finally:
+            if client.is_connected:
                 client.close()
     except (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPConnectResponseError) as error:
         # The relay refusing Satchel itself (its login, or the connection) is a configuration

@@ -84,9 +84,27 @@ class OutboundRunner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
         finally:
+            working = list(self._working)
             for task in list(self._working.values()):
                 task.cancel()
             await asyncio.gather(*self._working.values(), return_exceptions=True)
+            await self._release(working)
+
+    async def _release(self, message_ids: list[str]) -> None:
+        """At shutdown, give back the leases of interrupted attempts so the next process
+        resumes them at once instead of after the lease runs out."""
+        if not message_ids:
+            return
+        now = time.time()
+
+        def release(txn: WriteTxn) -> None:
+            for message_id in message_ids:
+                txn.outbound_release(message_id, self.owner, now)
+
+        try:
+            await asyncio.shield(self.store.write("", release))
+        except Exception:
+            log.exception("outbound: could not release %d leases at shutdown", len(message_ids))
 
     async def run_due(self) -> None:
         now = time.time()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from email import message_from_bytes
 from pathlib import Path
 
@@ -248,3 +249,19 @@ async def test_the_serving_runner_is_woken_by_new_mail(
             )
             await asyncio.wait_for(handler.arrived.wait(), 5.0)
     assert [r.rcpt_tos for r in handler.received] == [["carol@remote.test"]]
+
+
+async def test_shutdown_mid_attempt_gives_the_message_back(
+    store: Store, settings: Settings, accounts: dict[str, str]
+) -> None:
+    handler = SinkHandler(stall={"carol@remote.test"})
+    async with sink(handler) as port:
+        relayed = _relayed(settings, port)
+        async with running(store, relayed):
+            await send_message(
+                store, relayed, mail_from="", recipients=["carol@remote.test"], raw=RAW
+            )
+            await asyncio.wait_for(handler.data_started.wait(), 5.0)  # mid-attempt
+    # Due again at once for the next process, not only after the lease runs out.
+    due = await store.read(lambda txn: txn.outbound_due(time.time(), 10))
+    assert len(due) == 1
