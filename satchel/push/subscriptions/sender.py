@@ -138,6 +138,9 @@ class PushSender:
             return Delivery(Outcome.RETRY, detail="no answer in time")
         except (httpx.HTTPError, OSError) as exc:
             return Delivery(Outcome.RETRY, detail=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug must not end a delivery loop or a verification
+            log.exception("push: POST to subscription %s failed unexpectedly", subscription.id)
+            return Delivery(Outcome.RETRY, detail=f"{type(exc).__name__}: {exc}")
 
     async def _post(
         self, url: str, server_name: str, body: bytes, headers: dict[str, str]

@@ -63,6 +63,8 @@ def parse_push_url(url: str, *, allow_private: bool) -> SplitResult:
         raise UrlRefused("the url has port 0")
     if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
         raise UrlRefused("the url contains spaces or control characters")
+    if not parts.netloc.isascii():
+        raise UrlRefused("the url's host must be ASCII (an internationalised name in punycode)")
     return parts
 
 

@@ -67,6 +67,7 @@ def test_internet_addresses_are_public(address: str) -> None:
         "https://user:pw@push.example/x",
         "https://push.example:0/x",
         "https://push.example/a b",
+        "https://pûsh.example/x",
         "https://push.example/" + "a" * 3000,
     ],
 )
