@@ -5,6 +5,9 @@ connections share one fsync instead of queueing for one each.
 Each delivery still learns its own outcome: when a batch fails as a whole, its messages are
 retried one by one, so a bad message fails only itself. A delivery's future resolves only after
 its transaction committed (RFC 2033 section 4.2: the 250 means the copy is stored).
+
+Given the settings, each committed delivery then starts the account's vacation auto-reply in
+the background (`satchel.mail.vacation_delivery`), never holding up the answer.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Final
 
+from satchel.config import Settings
 from satchel.mail.ingest import Incoming, ingest, ingest_batch
+from satchel.mail.vacation_delivery import schedule_auto_reply
 from satchel.store.base import Store
 
 MAX_BATCH: Final = 64  # messages per transaction: bounds the latency one batch adds
@@ -29,6 +34,7 @@ class _Pending:
 class DeliveryQueue:
     store: Store
     max_batch: int = MAX_BATCH
+    settings: Settings | None = None  # None: no vacation auto-replies
     _pending: dict[str, list[_Pending]] = field(default_factory=dict)
     _draining: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
@@ -73,10 +79,15 @@ class DeliveryQueue:
                 except Exception as single_error:
                     _settle(one, error=single_error)
                 else:
-                    _settle(one, email_id=email_id)
+                    self._delivered(account_id, one, email_id)
             return
         for one, email_id in zip(batch, ids, strict=True):
-            _settle(one, email_id=email_id)
+            self._delivered(account_id, one, email_id)
+
+    def _delivered(self, account_id: str, one: _Pending, email_id: str) -> None:
+        _settle(one, email_id=email_id)
+        if self.settings is not None:
+            schedule_auto_reply(self.store, self.settings, account_id, one.incoming.raw)
 
 
 def _settle(

@@ -101,7 +101,7 @@ class DeliveryHandler:
     queue: DeliveryQueue = field(init=False)
 
     def __post_init__(self) -> None:
-        self.queue = DeliveryQueue(self.store)
+        self.queue = DeliveryQueue(self.store, settings=self.settings)
 
     async def handle_EHLO(
         self, server: Any, session: Session, envelope: Envelope, hostname: str, responses: list[str]
