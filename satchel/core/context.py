@@ -21,6 +21,9 @@ class RequestContext:
     created_ids: dict[str, str] = field(default_factory=dict)
     commits: list[CommitResult] = field(default_factory=list)
     using: frozenset[str] = frozenset()
+    # The credentials the request authenticated with: "password", or "token:" and the token's
+    # hash. PushSubscriptions are tied to them (RFC 8620 section 7.2); None counts as "password".
+    credential: str | None = None
 
     def account(self, account_id: object) -> Account:
         """The account named by a method's `accountId` argument, if this user may see it."""

@@ -14,7 +14,7 @@ from satchel.core.context import RequestContext
 from satchel.core.errors import not_json
 from satchel.core.request import parse_request
 from satchel.core.session import build_session
-from satchel.http.authn import accounts_of, base_url, require_user
+from satchel.http.authn import accounts_of, base_url, credential_key, require_user
 from satchel.http.body import check_declared_length, read_capped
 from satchel.http.responses import JsonResponse
 from satchel.http.state import HttpState
@@ -66,6 +66,7 @@ async def api(state: HttpState, request: Request) -> Response:
             store=services.store,
             registry=services.registry,
             limits=limits,
+            credential=credential_key(request.headers.get("authorization")),
         )
         response = await engine.process(ctx, jmap_request)
     return JsonResponse(response)

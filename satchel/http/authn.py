@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from satchel.auth.headers import www_authenticate
+from satchel.auth.headers import BearerCredentials, parse_authorization, www_authenticate
+from satchel.auth.tokens import token_hash
 from satchel.http.baseurl import request_base_url
 from satchel.http.responses import HttpProblem
 from satchel.services import Services
@@ -29,6 +30,15 @@ async def require_user(request: Request, services: Services) -> User:
     if user is None:
         raise unauthorized()
     return user
+
+
+def credential_key(authorization: str | None) -> str:
+    """Which credentials a request used, as `RequestContext.credential` names them: a Bearer
+    token by its hash (revoking it revokes what was tied to it), any password as "password"."""
+    credentials = parse_authorization(authorization)
+    if isinstance(credentials, BearerCredentials):
+        return "token:" + token_hash(credentials.token)
+    return "password"
 
 
 async def accounts_of(store: Store, user: User) -> list[Account]:
