@@ -15,6 +15,7 @@ from typing import Protocol
 class PushSubscriptionRow:
     id: str
     user_id: str
+    credential: str  # "password" or "token:<hash>": who may see it, what revoking ends it
     device_client_id: str
     url: str
     p256dh: str | None  # keys.p256dh as the client sent it (URL-safe base64); None: no keys
@@ -30,7 +31,8 @@ class PushReadTxn(Protocol):
     def push_subscription(self, subscription_id: str) -> PushSubscriptionRow | None: ...
 
     def push_subscriptions_of_user(self, user_id: str) -> list[PushSubscriptionRow]:
-        """Every subscription of a user (expired ones included), in id order."""
+        """Every subscription of a user (expired ones included, whatever the credentials), in
+        id order."""
         ...
 
     def push_subscriptions_for_account(

@@ -11,8 +11,8 @@ import orjson
 from satchel.store.push_base import PushSubscriptionRow
 
 _COLUMNS = (
-    "id, user_id, device_client_id, url, p256dh, auth, verification_code, verified, expires,"
-    " types, created_at"
+    "id, user_id, credential, device_client_id, url, p256dh, auth, verification_code, verified,"
+    " expires, types, created_at"
 )
 
 
@@ -20,15 +20,16 @@ def _row(r: Any) -> PushSubscriptionRow:
     return PushSubscriptionRow(
         id=str(r[0]),
         user_id=str(r[1]),
-        device_client_id=str(r[2]),
-        url=str(r[3]),
-        p256dh=None if r[4] is None else str(r[4]),
-        auth=None if r[5] is None else str(r[5]),
-        verification_code=str(r[6]),
-        verified=bool(r[7]),
-        expires=float(r[8]),
-        types=None if r[9] is None else tuple(orjson.loads(r[9])),
-        created_at=float(r[10]),
+        credential=str(r[2]),
+        device_client_id=str(r[3]),
+        url=str(r[4]),
+        p256dh=None if r[5] is None else str(r[5]),
+        auth=None if r[6] is None else str(r[6]),
+        verification_code=str(r[7]),
+        verified=bool(r[8]),
+        expires=float(r[9]),
+        types=None if r[10] is None else tuple(orjson.loads(r[10])),
+        created_at=float(r[11]),
     )
 
 
@@ -70,10 +71,12 @@ class SqlitePushWrite(SqlitePushRead):
 
     def create_push_subscription(self, row: PushSubscriptionRow) -> None:
         self._conn.execute(
-            f"INSERT INTO push_subscriptions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO push_subscriptions ({_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 row.id,
                 row.user_id,
+                row.credential,
                 row.device_client_id,
                 row.url,
                 row.p256dh,

@@ -1,6 +1,7 @@
 """PushSubscription/get (RFC 8620 section 7.2.1): the standard /get without accountId or state.
-Only the calling user's subscriptions exist for it; `url` and `keys` are never returned, and
-asking for them is `forbidden`. Expired subscriptions are gone (the dispatcher purges them)."""
+Only the subscriptions the calling user created with the same credentials exist for it; `url`
+and `keys` are never returned, and asking for them is `forbidden`. Expired subscriptions are
+gone (the dispatcher purges them)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ from satchel.core.standard.common import Args, resolve_id, resolver
 from satchel.push.subscriptions.properties import GET_DEFAULT, PROPERTIES, WRITE_ONLY, as_shown
 from satchel.store.base import ReadTxn
 from satchel.store.push_base import PushSubscriptionRow
+
+
+def credential_of(ctx: RequestContext) -> str:
+    """Section 7.2: a subscription is tied to the credentials of the request that created it."""
+    return ctx.credential or "password"
 
 
 def check_no_account(args: Args) -> None:
@@ -39,13 +45,18 @@ async def push_subscription_get(ctx: RequestContext, raw: JsonObject) -> list[Me
             raise MethodError("forbidden", "url and keys of a PushSubscription are never returned")
         properties = ("id", *dict.fromkeys(p for p in asked if p != "id"))
 
-    user_id = ctx.user.id
+    user_id, credential = ctx.user.id, credential_of(ctx)
 
     def read(txn: ReadTxn) -> list[PushSubscriptionRow]:
         return txn.push_subscriptions_of_user(user_id)
 
+    # Section 7.2: "Only subscriptions created by these credentials are returned."
     now = time.time()
-    mine = {row.id: row for row in await ctx.store.read(read) if row.expires > now}
+    mine = {
+        row.id: row
+        for row in await ctx.store.read(read)
+        if row.expires > now and row.credential == credential
+    }
     if requested is None:
         rows = list(mine.values())
         not_found: list[str] = []

@@ -22,7 +22,7 @@ from satchel.core.errors import MethodError, SetError, invalid_arguments
 from satchel.core.patch import parse_patch
 from satchel.core.registry import JsonObject, MethodResponse
 from satchel.core.standard.common import Args, resolve_id, resolver
-from satchel.push.subscriptions.get import check_no_account
+from satchel.push.subscriptions.get import check_no_account, credential_of
 from satchel.push.subscriptions.properties import (
     PROPERTIES,
     Invalid,
@@ -218,7 +218,7 @@ class PushSubscriptionSet:
             raise MethodError(
                 "requestTooLarge", f"at most {limit} objects per /set (maxObjectsInSet)"
             )
-        user_id = ctx.user.id
+        user_id, credential = ctx.user.id, credential_of(ctx)
         now = time.time()
         out = SetOutcome()
         drafts = await self._checked_creates(create, now, out)
@@ -232,16 +232,20 @@ class PushSubscriptionSet:
 
         def write(txn: WriteTxn) -> SetOutcome:
             txn.purge_expired_push_subscriptions(now)
-            mine = {row.id: row for row in txn.push_subscriptions_of_user(user_id)}
+            every = txn.push_subscriptions_of_user(user_id)
+            # Section 7.2: the client sees and changes only what its credentials created.
+            mine = {row.id: row for row in every if row.credential == credential}
+            count = len(every)
             for cid, draft in drafts.items():
-                if len(mine) >= MAX_SUBSCRIPTIONS_PER_USER:
+                if count >= MAX_SUBSCRIPTIONS_PER_USER:
                     out.not_created[cid] = SetError(
                         "overQuota", f"at most {MAX_SUBSCRIPTIONS_PER_USER} push subscriptions"
                     ).to_json()
                     continue
-                new = _new_row(txn.new_id(), user_id, draft, now)
+                new = _new_row(txn.new_id(), user_id, credential, draft, now)
                 txn.create_push_subscription(new)
                 mine[new.id] = new
+                count += 1
                 out.new_rows.append(new)
                 out.created_ids[cid] = new.id
                 out.created[cid] = {"id": new.id, **draft.reported}
@@ -321,10 +325,13 @@ class PushSubscriptionSet:
         return drafts
 
 
-def _new_row(sub_id: str, user_id: str, draft: Draft, now: float) -> PushSubscriptionRow:
+def _new_row(
+    sub_id: str, user_id: str, credential: str, draft: Draft, now: float
+) -> PushSubscriptionRow:
     return PushSubscriptionRow(
         id=sub_id,
         user_id=user_id,
+        credential=credential,
         device_client_id=draft.device_client_id,
         url=draft.url,
         p256dh=None if draft.keys is None else draft.keys[0],

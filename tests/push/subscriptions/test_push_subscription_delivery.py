@@ -42,6 +42,7 @@ class Setup:
         row = PushSubscriptionRow(
             id=f"P{self.count}",
             user_id=(user or self.alice)[0],
+            credential="password",
             device_client_id="device",
             url=url,
             p256dh=None if keys is None else keys["p256dh"],
@@ -246,7 +247,18 @@ def test_expired_subscriptions_are_purged(store: Store) -> None:
     user_id, _ = _user(store, "carol")
     for sub_id, expires in (("old", time.time() - 1), ("new", time.time() + 60)):
         row = PushSubscriptionRow(
-            sub_id, user_id, "d", "https://push.example/", None, None, "c", True, expires, None, 0
+            sub_id,
+            user_id,
+            "password",
+            "d",
+            "https://push.example/",
+            None,
+            None,
+            "c",
+            True,
+            expires,
+            None,
+            0,
         )
         store.write_sync("", lambda txn, row=row: txn.create_push_subscription(row))
     purged, _ = store.write_sync("", lambda txn: txn.purge_expired_push_subscriptions(time.time()))

@@ -22,7 +22,18 @@ def _verified_subscription(store: Store, url: str) -> str:
     user, _ = store.write_sync("", lambda txn: txn.create_user("alice", "not-a-hash", None))
     account = store.read_sync(lambda txn: txn.accounts_for_user(user.id))[0]
     row = PushSubscriptionRow(
-        "P1", user.id, "device", url, None, None, "code", True, time.time() + 600, None, time.time()
+        "P1",
+        user.id,
+        "password",
+        "device",
+        url,
+        None,
+        None,
+        "code",
+        True,
+        time.time() + 600,
+        None,
+        time.time(),
     )
     store.write_sync("", lambda txn: txn.create_push_subscription(row))
     return account.id

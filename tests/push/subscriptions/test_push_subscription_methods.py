@@ -9,6 +9,7 @@ from typing import Any
 from conftest import MakePushServer
 from pushsub_support import Jmap, PushService, Subscriber
 
+from satchel.auth.tokens import token_hash
 from satchel.push.subscriptions.properties import parse_utc_date
 
 MAX_SECONDS = 3 * 24 * 3600
@@ -294,3 +295,29 @@ def test_subscriptions_survive_a_restart(
     alice = second.jmap(second.alice)
     (shown,) = alice.ok("PushSubscription/get", {"ids": None})["list"]
     assert (shown["id"], shown["verificationCode"], shown["types"]) == (sub_id, code, ["Mailbox"])
+
+
+def test_subscriptions_are_tied_to_the_credentials_that_created_them(
+    make_push_server: MakePushServer, push_service: PushService
+) -> None:
+    """Section 7.2: only subscriptions created with the request's credentials are returned,
+    and revoking the credentials destroys them."""
+    server = make_push_server()
+    with_password = server.jmap(server.alice)
+    with_token = Jmap(server.url, server.alice.bearer)
+    try:
+        by_password = create(with_password, push_service.url("/password"))["created"]["k1"]["id"]
+        by_token = create(with_token, push_service.url("/token"))["created"]["k1"]["id"]
+        listed = with_token.ok("PushSubscription/get", {"ids": None})["list"]
+        assert [s["id"] for s in listed] == [by_token]
+        listed = with_password.ok("PushSubscription/get", {"ids": None})["list"]
+        assert [s["id"] for s in listed] == [by_password]
+        refused = with_token.ok("PushSubscription/set", {"destroy": [by_password]})
+        assert refused["notDestroyed"][by_password]["type"] == "notFound"
+    finally:
+        with_token.close()
+
+    store = server.services.store
+    store.write_sync("", lambda txn: txn.delete_token(token_hash(server.alice.token)))
+    left = store.read_sync(lambda txn: txn.push_subscriptions_of_user(server.alice.user_id))
+    assert [row.id for row in left] == [by_password]

@@ -135,7 +135,18 @@ async def _send_over_tls(certificate_name: str) -> tuple[Delivery, PushService]:
     server_tls, client_tls = tls_contexts(certificate_name)
     service = PushService(tls=server_tls)
     row = PushSubscriptionRow(
-        "P1", "u", "d", f"https://localhost:{service.port}/tls", None, None, "c", True, 0, None, 0
+        "P1",
+        "u",
+        "password",
+        "d",
+        f"https://localhost:{service.port}/tls",
+        None,
+        None,
+        "c",
+        True,
+        0,
+        None,
+        0,
     )
     limits = httpx.Limits(max_keepalive_connections=0)
     async with httpx.AsyncClient(verify=client_tls, limits=limits) as client:
