@@ -89,3 +89,8 @@ class OutboundWriteTxn(OutboundReadTxn, Protocol):
     ) -> Sequence[OutboundRecipient]:
         """Mark every still-queued recipient failed with `reply`; the ones it changed."""
         ...
+
+    def outbound_purge(self, before: float) -> int:
+        """Forget finished and canceled messages created before `before` (a late DSN or MDN
+        for them no longer finds its submission); how many went."""
+        ...

@@ -183,3 +183,8 @@ class SqliteOutboundWrite(SqliteOutboundRead):
             (reply, message_id),
         ).fetchall()
         return [OutboundRecipient(str(a), tuple(orjson.loads(p)), "failed", reply) for a, p in rows]
+
+    def outbound_purge(self, before: float) -> int:
+        return self._conn.execute(
+            "DELETE FROM outbound_messages WHERE state != 'queued' AND created_at < ?", (before,)
+        ).rowcount

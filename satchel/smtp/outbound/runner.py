@@ -37,6 +37,9 @@ log = logging.getLogger("satchel.outbound")
 
 DELIVERED_REPLY = "250 2.1.5 Delivered to the recipient's mailbox"
 MAX_CLAIM = 100
+# Finished messages stay this long (a DSN or MDN may still come back for them), swept hourly.
+KEEP_FINISHED = 30 * 24 * 3600.0
+PURGE_EVERY = 3600.0
 
 
 class LeaseLost(RuntimeError):
@@ -73,9 +76,13 @@ class OutboundRunner:
 
     async def run(self) -> None:
         self._wake = asyncio.Event()
+        purged_at = 0.0
         try:
             while True:
                 self._wake.clear()
+                if time.time() - purged_at > PURGE_EVERY:
+                    purged_at = time.time()
+                    await self._purge(purged_at - KEEP_FINISHED)
                 await self.run_due()
                 next_due = await self.store.read(lambda txn: txn.outbound_next_due())
                 wait = self.poll_seconds
@@ -89,6 +96,9 @@ class OutboundRunner:
                 task.cancel()
             await asyncio.gather(*self._working.values(), return_exceptions=True)
             await self._release(working)
+
+    async def _purge(self, before: float) -> None:
+        await self.store.write("", lambda txn: txn.outbound_purge(before))
 
     async def _release(self, message_ids: list[str]) -> None:
         """At shutdown, give back the leases of interrupted attempts so the next process

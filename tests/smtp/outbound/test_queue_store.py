@@ -86,3 +86,16 @@ def test_queue_survives_reopening_the_store(tmp_path: Path) -> None:
         assert [r.address for r in message.recipients] == ["a@remote.test", "b@remote.test"]
     finally:
         second.close_sync()
+
+
+def test_purge_forgets_only_old_finished_messages(store: Store) -> None:
+    for message_id in ("old-done", "old-queued", "new-done"):
+        send_at = 10.0 if message_id.startswith("old") else 500.0
+        _write(store, lambda txn, m=message_id, t=send_at: txn.outbound_enqueue(_message(m, t)))
+    for message_id in ("old-done", "new-done"):
+        _write(store, lambda txn, m=message_id: txn.outbound_cancel(m, 600.0))
+    assert _write(store, lambda txn: txn.outbound_purge(100.0)) == 1
+    left = store.read_sync(
+        lambda txn: [m for m in ("old-done", "old-queued", "new-done") if txn.outbound_message(m)]
+    )
+    assert left == ["old-queued", "new-done"]
