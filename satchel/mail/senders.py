@@ -4,14 +4,21 @@ exact addresses or `*@domain` wildcards an admin granted with `satchel user send
 
 "Own address" is NAME@domain (`recipients.primary_address`), the `email` the user was created
 with, and NAME at every other local domain, since `recipients.resolve` delivers all of those to
-the user: a user may always answer from an address that reaches them. Comparison ignores case
+the user: a user may always answer from an address that reaches them, subaddresses
+(`NAME+detail@`) included. A grant may also be matched by an Identity whose `email` is itself a
+wildcard (`*@domain`, RFC 8621 section 6). Comparison ignores case
 (domains are case-insensitive, RFC 5321 section 2.4; local parts are compared the same way
 everywhere in Satchel)."""
 
 from __future__ import annotations
 
 from satchel.config import Settings
-from satchel.mail.recipients import local_domains, primary_address, split_address
+from satchel.mail.recipients import (
+    SUBADDRESS_SEPARATOR,
+    local_domains,
+    primary_address,
+    split_address,
+)
 from satchel.store.base import ReadTxn
 
 WILDCARD_PREFIX = "*@"
@@ -49,14 +56,18 @@ def may_send_from(txn: ReadTxn, settings: Settings, user_id: str, address: str) 
     user = txn.user_by_id(user_id)
     if wanted is None or user is None:
         return False
-    name = user.username.lower()
-    if wanted == primary_address(settings, name):
+    if any(pattern_matches(p, wanted) for p in txn.sender_grants(user_id)):
         return True
     local, _, domain = wanted.rpartition("@")
-    if local == name and domain in local_domains(settings):
-        return True
-    if user.email is not None and normalise(user.email) == wanted:
-        return True
-    if wanted in txn.aliases_for_user(user_id):
-        return True
-    return any(pattern_matches(p, wanted) for p in txn.sender_grants(user_id))
+    candidates = {wanted}
+    if domain in local_domains(settings):
+        # A subaddress (`alice+lists@`, RFC 5233) of a local address is its base's.
+        base = local.partition(SUBADDRESS_SEPARATOR)[0]
+        if base:
+            candidates.add(f"{base}@{domain}")
+    name = user.username.lower()
+    own = {primary_address(settings, name), *(f"{name}@{d}" for d in local_domains(settings))}
+    if user.email is not None and (email := normalise(user.email)) is not None:
+        own.add(email)
+    own.update(txn.aliases_for_user(user_id))
+    return not candidates.isdisjoint(own)

@@ -125,9 +125,13 @@ async def test_a_wildcard_grant_allows_any_address_of_its_domain(client: MailCli
             "a": {"email": "news@brand.example"},
             "b": {"email": "Support@BRAND.example"},
             "c": {"email": "news@sub.brand.example"},
+            # RFC 8621 section 6: an Identity may itself be the wildcard.
+            "w": {"email": "*@brand.example"},
+            "x": {"email": "*@localhost"},
         },
     )
-    assert set(result["created"]) == {"a", "b"}
+    assert set(result["created"]) == {"a", "b", "w"}
+    assert result["notCreated"]["x"]["type"] == "forbiddenFrom"
     assert result["notCreated"]["c"]["type"] == "forbiddenFrom"
 
 
@@ -188,6 +192,16 @@ async def test_destroy_respects_may_delete(client: MailClient) -> None:
     assert result["notDestroyed"][default["id"]]["type"] == "forbidden"
     assert result["notDestroyed"]["nope"]["type"] == "notFound"
     assert [i["id"] for i in (await identities(client)).values()] == [default["id"]]
+
+
+async def test_submission_methods_provision_the_account_first(client: MailClient) -> None:
+    # The first call an account makes may be EmailSubmission/*: the default Identity it needs
+    # already exists when the method runs.
+    await client.call("EmailSubmission/get", ids=[])
+    records = client.store.read_sync(
+        lambda txn: txn.get_records(client.account_id, "Identity", None)
+    )
+    assert [r.data["email"] for r in records] == ["alice@localhost"]
 
 
 async def test_identity_needs_the_submission_capability(mail: MailClient) -> None:

@@ -119,3 +119,23 @@ def test_account_owner(store: Store, users: dict[str, str]) -> None:
     account = store.read_sync(lambda txn: txn.accounts_for_user(alice))[0]
     assert store.read_sync(lambda txn: txn.account_owner(account.id)) == alice
     assert store.read_sync(lambda txn: txn.account_owner("nope")) is None
+
+
+def test_subaddresses_of_local_addresses(store: Store, users: dict[str, str]) -> None:
+    alice = users["alice"]
+    store.write_sync("", lambda txn: txn.add_alias(alice, "sales@example.org"))
+    assert may(store, alice, "alice+lists@example.org")
+    assert may(store, alice, "Sales+Leads@mail.example.org") is False  # alias is per domain
+    assert may(store, alice, "sales+leads@example.org")
+    assert not may(store, alice, "alice.smith+x@corp.example")  # not a local domain
+    assert not may(store, users["bob"], "alice+x@example.org")
+
+
+def test_a_wildcard_identity_email_needs_a_wildcard_grant(
+    store: Store, users: dict[str, str]
+) -> None:
+    bob = users["bob"]
+    assert not may(store, bob, "*@brand.example")
+    store.write_sync("", lambda txn: txn.add_sender_grant(bob, "*@brand.example"))
+    assert may(store, bob, "*@Brand.example")
+    assert not may(store, bob, "*@example.org")
