@@ -50,3 +50,21 @@ async def test_plus_address_goes_to_the_named_mailbox_and_unknown_users_get_noth
     [email] = await emails(store, accounts["bob"])
     junk = (await mailbox_ids_by_role(store, accounts["bob"]))["junk"]
     assert email.data["mailboxIds"] == {junk: True}
+
+
+async def test_unknown_local_user_bounces_to_a_local_sender(
+    store: Store, settings: Settings, accounts: dict[str, str]
+) -> None:
+    await send_message(
+        store,
+        settings,
+        mail_from="alice@example.org",
+        recipients=["nobody@example.org", "bob@example.org"],
+        raw=RAW,
+    )
+    assert len(await emails(store, accounts["bob"])) == 1
+    [bounce] = await emails(store, accounts["alice"])
+    dsn = await _raw_of(store, str(bounce.data["blobId"]))
+    assert b"Final-Recipient: rfc822; nobody@example.org" in dsn
+    assert b"Status: 5.1.1" in dsn and b"Action: failed" in dsn
+    assert b"Return-Path: <>" in dsn  # a bounce has the null sender: it never bounces itself
