@@ -118,7 +118,9 @@ class Dispatcher:
         def read(txn: ReadTxn) -> list[PushSubscriptionRow]:
             return txn.push_subscriptions_for_account(account_id, now)
 
-        for row in await self._store.read(read):
+        # A point lookup on indexed rows, once per commit: cheaper on the loop than the hop to
+        # a reader thread (see Store.read_now).
+        for row in self._store.read_now(read):
             states = wanted_types(row, change.changed)
             if states:
                 self._offer(row.id, {account_id: states})
@@ -174,7 +176,7 @@ class Dispatcher:
         def read(txn: ReadTxn) -> PushSubscriptionRow | None:
             return txn.push_subscription(subscription_id)
 
-        row = await self._store.read(read)
+        row = self._store.read_now(read)
         if row is None or not row.verified or row.expires <= time.time():
             return None
         return row
