@@ -648,6 +648,17 @@ async def _mailbox_for(
     return None if found is None else [found]
 
 
+async def _vacation_reply(store: Store, settings: Settings, account_id: str, raw: bytes) -> None:
+    """The delivered message's vacation auto-reply, if any (the message is stored already: a
+    failure here is reported, never turned into a failed delivery)."""
+    from satchel.mail.vacation_delivery import auto_reply
+
+    try:
+        await auto_reply(store, settings, account_id, raw)
+    except Exception as exc:
+        click.echo(f"Warning: the vacation auto-reply failed: {exc}", err=True)
+
+
 @cli.command()
 @click.argument("who", metavar="USER")
 @click.option(
@@ -675,9 +686,11 @@ def deliver(who: str, mailbox: str | None, data: str | None) -> None:
             async def run() -> str:
                 account_id, hint = await _target_account(store, settings, who)
                 mailbox_ids = await _mailbox_for(store, account_id, mailbox or hint, bool(mailbox))
+                message = to_crlf(raw)
                 email_id, _ = await ingest(
-                    store, account_id, Incoming(to_crlf(raw), mailbox_ids), delivery=True
+                    store, account_id, Incoming(message, mailbox_ids), delivery=True
                 )
+                await _vacation_reply(store, settings, account_id, message)
                 return email_id
 
             email_id = asyncio.run(run())
