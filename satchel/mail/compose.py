@@ -16,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import email.utils
+import io
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email import quoprimime
+from email.generator import BytesGenerator
 from email.header import Header as EncodedHeader
 from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP
@@ -656,6 +658,19 @@ def _ascii_compatible(charset: str) -> bool:
         return False
 
 
+def _blob_encoding(maintype: str, raw: bytes) -> str:
+    """RFC 2046 section 5.2.1: a message/rfc822 body is never base64 or quoted-printable;
+    7bit when it is, else 8bit (lines stay under 998 octets, no NUL: the RFC 5322 shape), and
+    base64 only for a blob that is no message at all. Other blobs are base64."""
+    if maintype == "message":
+        octets = raw.decode("latin-1")
+        if _is_7bit(octets):
+            return "7bit"
+        if "\0" not in octets and all(len(line) <= 998 for line in raw.splitlines()):
+            return "8bit"
+    return "base64"
+
+
 def _write_leaf(part: MIMEPart, node: Node, data: bytes | None) -> None:
     maintype, subtype = node.type.split("/", 1)
     filename = node.name if node.disposition else None
@@ -686,13 +701,25 @@ def _write_leaf(part: MIMEPart, node: Node, data: bytes | None) -> None:
         part.set_payload(payload)
     else:
         raw = data or b""
-        # RFC 2046 section 5.2.1: message/* takes no base64 when it can be avoided.
-        plain = maintype == "message" and _is_7bit(raw.decode("latin-1"))
+        cte = _blob_encoding(maintype, raw)
+        if cte == "8bit":
+            # Written by hand: the library base64-encodes or refuses 8-bit message bodies.
+            part["Content-Type"] = node.type
+            part["Content-Transfer-Encoding"] = cte
+            if node.disposition:
+                part["Content-Disposition"] = node.disposition
+                if filename:
+                    part.set_param("filename", filename, header="Content-Disposition")
+            if cid:
+                part["Content-ID"] = cid
+            crlf = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            part.set_payload(crlf.decode("ascii", "surrogateescape"))
+            return
         part.set_content(
             raw,
             maintype,
             subtype,
-            cte="7bit" if plain else "base64",
+            cte=cte,
             disposition=node.disposition,
             filename=filename,
             cid=cid,
@@ -734,4 +761,14 @@ def compose(draft: Draft, blobs: Mapping[str, bytes | None], domain: str) -> byt
     _write(msg, draft.body, blobs)
     if "MIME-Version" not in msg:
         msg["MIME-Version"] = "1.0"
-    return msg.as_bytes()
+    out = io.BytesIO()
+    _Generator(out, policy=_POLICY).flatten(msg)
+    return out.getvalue()
+
+
+class _Generator(BytesGenerator):
+    """Writes a message/* body kept as 8-bit octets (surrogate-escaped) back as those octets;
+    the library's own generator only writes ASCII there."""
+
+    def _encode(self, s: str) -> bytes:
+        return s.encode("ascii", "surrogateescape")

@@ -446,3 +446,38 @@ async def test_header_properties_in_every_allowed_form(mail: MailClient) -> None
     assert got["header:X-Tag:asText:all"] == ["eins", "zwei"]
     assert got["header:X-Raw"] == " kept  as\r\n  given"
     assert got["header:X-Addr:asAddresses"] == email["header:X-Addr:asAddresses"]
+
+
+async def test_an_attached_8bit_message_stays_8bit(mail: MailClient) -> None:
+    """RFC 2046 section 5.2.1: a message/rfc822 body takes no base64 or quoted-printable, so
+    an attached message with UTF-8 headers and body goes as 8bit, its octets unchanged (line
+    ends made CRLF), and reads back as a message whose subject decodes."""
+    drafts = await mail.mailbox_id("drafts")
+    inner = (
+        "From: Zoë <zoe@example.org>\nSubject: Crème brûlée ☃\n"
+        "Content-Type: text/plain; charset=utf-8\n\nÇa marche.\n"
+    ).encode()
+    blob = await _upload(mail, inner)
+    email_id = await _create(
+        mail,
+        _email(
+            drafts,
+            bodyStructure={
+                "type": "multipart/mixed",
+                "subParts": [
+                    {"partId": "t", "type": "text/plain"},
+                    {"blobId": blob, "type": "message/rfc822", "disposition": "attachment"},
+                ],
+            },
+            bodyValues={"t": {"value": "See the attached message."}},
+        ),
+    )
+    email = await _get(mail, email_id, "bodyStructure", "attachments")
+    attached = email["bodyStructure"]["subParts"][1]
+    assert attached["type"] == "message/rfc822"
+    assert attached["header:Content-Transfer-Encoding:asText"] == "8bit"
+    assert await read_blob(mail.store, mail.account_id, attached["blobId"]) == inner.replace(
+        b"\n", b"\r\n"
+    )
+    parsed = await mail.ok("Email/parse", blobIds=[attached["blobId"]], properties=["subject"])
+    assert parsed["parsed"][attached["blobId"]]["subject"] == "Crème brûlée ☃"
