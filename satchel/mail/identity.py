@@ -25,7 +25,7 @@ from satchel.core.datatype import (
     nullable,
 )
 from satchel.core.errors import SetError
-from satchel.core.registry import Capability, Registry
+from satchel.core.registry import Registry
 from satchel.core.standard.register import register_type
 from satchel.mail.capability import provision_before_methods
 from satchel.mail.provision import IDENTITY_TYPE
@@ -99,20 +99,8 @@ def identity_type(settings: Settings) -> DataType:
     )
 
 
-def submission_capability_fallback() -> Capability:
-    """Identity belongs to the submission capability (RFC 8621 section 1.3.2), which
-    `register_submission` registers with its real values; until it does, Identity still needs
-    the capability to be callable, so this stand-in says no delayed send and no extensions."""
-    return Capability(
-        uri=SUBMISSION,
-        session_value=dict,
-        account_value=lambda account: {"maxDelayedSend": 0, "submissionExtensions": {}},
-    )
-
-
 def register_identity(registry: Registry, settings: Settings) -> None:
-    """Register Identity/get, /changes and /set under the submission capability."""
-    if SUBMISSION not in registry.capabilities:
-        registry.add_capability(submission_capability_fallback())
+    """Register Identity/get, /changes and /set under the submission capability (which
+    `register_submission` advertises, with EmailSubmission)."""
     register_type(registry, identity_type(settings))
     provision_before_methods(registry, settings)
