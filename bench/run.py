@@ -10,6 +10,9 @@ the corpus goes in with the first count, each further count delivers `--rate-mes
 of its own, so alice's mailbox is the same whatever is measured); run `jmapbench.py` against
 alice with `--server-pid`, so server CPU per request is reported; print its table.
 
+`--reuse DATA` serves a data directory kept from an earlier run (`--keep`) instead, without
+loading anything: a 100,000-message account is loaded once and measured many times.
+
 Never part of the test suite. The shared scripts live in `--bench-dir` (default
 /work/shared/bench); they use only the standard library.
 """
@@ -97,14 +100,16 @@ def main() -> None:
     ap.add_argument("--md", help="also write jmapbench's markdown table here")
     ap.add_argument("--keep", action="store_true", help="keep the data directory")
     ap.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
+    ap.add_argument("--reuse", type=Path, help="serve this kept data directory; load nothing")
     args = ap.parse_args()
 
     conns = [int(c) for c in args.lmtp_conns.split(",") if c.strip()]
-    workdir = Path(tempfile.mkdtemp(prefix="satchel-bench-"))
-    data = workdir / "data"
+    reuse = args.reuse is not None
+    workdir = args.reuse if reuse else Path(tempfile.mkdtemp(prefix="satchel-bench-"))
+    data = args.reuse if reuse else workdir / "data"
     http_port, lmtp_port = free_port(), free_port()
     users = ["alice"] + [f"rate{c}x{i}" for i, c in enumerate(conns[1:])]
-    for name in users:
+    for name in [] if reuse else users:
         satchel("user", "add", name, "--password-stdin", data=data, stdin=PASSWORD + "\n")
     serve = [sys.executable, "-m", "satchel", "serve", "--data", str(data)]
     serve += ["--listen", f"127.0.0.1:{http_port}", "--lmtp", f"127.0.0.1:{lmtp_port}"]
@@ -116,10 +121,13 @@ def main() -> None:
         wait_for_http(session_url, server)
         wait_for_port(lmtp_port)
         print(f"satchel pid {server.pid}, data {data}, {session_url}, LMTP :{lmtp_port}")
-        print(
-            "corpus:",
-            load(args.bench_dir, args.messages, "alice@localhost", lmtp_port, conns[0], server.pid),
-        )
+        if reuse:
+            users = []
+        else:
+            corpus = load(
+                args.bench_dir, args.messages, "alice@localhost", lmtp_port, conns[0], server.pid
+            )
+            print("corpus:", corpus)
         for name, count in zip(users[1:], conns[1:], strict=True):
             rate = load(
                 args.bench_dir,
@@ -146,7 +154,7 @@ def main() -> None:
             server.wait(timeout=40)
         except subprocess.TimeoutExpired:
             server.kill()
-        if args.keep:
+        if args.keep or reuse:
             print(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
