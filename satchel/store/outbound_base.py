@@ -17,7 +17,7 @@ from typing import Protocol
 @dataclass(frozen=True, slots=True)
 class OutboundRecipient:
     address: str
-    params: tuple[str, ...] = ()  # RCPT TO parameters as sent ("NOTIFY=FAILURE", "NAME")
+    params: tuple[str, ...] = ()  # RCPT TO parameters, xtext-decoded ("NOTIFY=FAILURE", "NAME")
     state: str = "queued"  # queued | delivered | relayed | failed
     reply: str = ""  # the last SMTP reply (or a synthetic one for local delivery)
 
@@ -36,6 +36,8 @@ class OutboundMessage:
     attempts: int
     state: str  # queued | done | canceled
     recipients: tuple[OutboundRecipient, ...]
+    # MAIL parameters that shape the DSNs Satchel writes (RFC 3461: "ENVID=...", "RET=HDRS").
+    mail_params: tuple[str, ...] = ()
 
 
 class OutboundReadTxn(Protocol):

@@ -13,7 +13,7 @@ from satchel.store.outbound_base import OutboundMessage, OutboundRecipient
 
 _COLUMNS = (
     "id, account_id, submission_id, mail_from, message_id, raw, created_at, send_at,"
-    " next_attempt_at, attempts, state"
+    " next_attempt_at, attempts, state, mail_params"
 )
 
 
@@ -46,6 +46,7 @@ class SqliteOutboundRead:
             attempts=int(row[9]),  # type: ignore[call-overload]
             state=str(row[10]),
             recipients=self._outbound_recipients(message_id),
+            mail_params=tuple(orjson.loads(row[11])),  # type: ignore[arg-type]
         )
 
     def outbound_message(self, message_id: str) -> OutboundMessage | None:
@@ -91,7 +92,7 @@ class SqliteOutboundWrite(SqliteOutboundRead):
 
     def outbound_enqueue(self, message: OutboundMessage) -> None:
         self._conn.execute(
-            f"INSERT INTO outbound_messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO outbound_messages ({_COLUMNS}) VALUES ({', '.join('?' * 12)})",
             (
                 message.id,
                 message.account_id,
@@ -104,6 +105,7 @@ class SqliteOutboundWrite(SqliteOutboundRead):
                 message.next_attempt_at,
                 message.attempts,
                 message.state,
+                orjson.dumps(list(message.mail_params)).decode(),
             ),
         )
         self._conn.executemany(

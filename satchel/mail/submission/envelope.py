@@ -124,14 +124,21 @@ def parse_utc(value: str) -> float | None:
 @dataclass(frozen=True, slots=True)
 class MailParameters:
     release_at: float  # when the message may go (now without FUTURERELEASE)
+    kept: tuple[str, ...] = ()  # what the queue keeps for the DSNs it writes: ENVID, RET
+
+
+def _printable(value: str, limit: int) -> bool:
+    return 0 < len(value) <= limit and all(" " <= ch <= "~" for ch in value)
 
 
 def mail_parameters(
     params: dict[str, Any] | None, *, now: float, max_delay: int, size: int
 ) -> MailParameters:
-    """Check the MAIL FROM parameters Satchel implements; ValueError says what is wrong."""
+    """Check the MAIL FROM parameters Satchel implements; ValueError says what is wrong.
+    Values arrive xtext-decoded (RFC 8621 section 7, Address.parameters)."""
     release_at = now
     held = False
+    kept: list[str] = []
     for name, value in (params or {}).items():
         key = name.upper()
         if key in ("HOLDFOR", "HOLDUNTIL"):
@@ -162,17 +169,68 @@ def mail_parameters(
         elif key == "BODY":
             if value is None or value.upper() not in ("7BIT", "8BITMIME"):
                 raise ValueError("BODY takes 7BIT or 8BITMIME")
+        elif key == "ENVID":  # RFC 3461 section 4.4
+            if value is None or not _printable(value, 100):
+                raise ValueError("ENVID takes up to 100 printable ASCII characters")
+            kept.append(f"ENVID={value}")
+        elif key == "RET":  # RFC 3461 section 4.3
+            if value is None or value.upper() not in ("FULL", "HDRS"):
+                raise ValueError("RET takes FULL or HDRS")
+            kept.append(f"RET={value.upper()}")
         else:
             raise ValueError(f"the MAIL FROM parameter {name} is not supported")
-    return MailParameters(release_at)
+    return MailParameters(release_at, tuple(kept))
+
+
+_NOTIFY_KINDS: Final = frozenset({"SUCCESS", "FAILURE", "DELAY"})
+
+
+def rcpt_parameters(params: dict[str, Any] | None) -> tuple[str, ...]:
+    """Check a recipient's RCPT TO parameters (RFC 3461 section 4: NOTIFY, ORCPT) and return
+    them as the queue keeps them; ValueError says what is wrong."""
+    kept: list[str] = []
+    for name, value in (params or {}).items():
+        key = name.upper()
+        if key == "NOTIFY":
+            kinds = [k.strip().upper() for k in str(value or "").split(",")]
+            if kinds != ["NEVER"] and (not kinds or not set(kinds) <= _NOTIFY_KINDS):
+                raise ValueError("NOTIFY takes NEVER or a list of SUCCESS, FAILURE, DELAY")
+            kept.append("NOTIFY=" + ",".join(kinds))
+        elif key == "ORCPT":
+            kind, semicolon, address = str(value or "").partition(";")
+            if not semicolon or not kind.strip() or not _printable(address, 500):
+                raise ValueError("ORCPT takes addr-type;address, e.g. rfc822;bob@example.com")
+            kept.append(f"ORCPT={kind.strip().lower()};{address}")
+        else:
+            raise ValueError(f"the RCPT TO parameter {name} is not supported")
+    return tuple(kept)
+
+
+def parameter(params: tuple[str, ...] | list[str], name: str) -> str | None:
+    """The value of a kept parameter ("NAME=value"), if present."""
+    prefix = name.upper() + "="
+    for param in params:
+        if param.upper().startswith(prefix):
+            return param[len(prefix) :]
+    return None
+
+
+def notify(params: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """What a recipient asked to be told about (RFC 3461 section 4.1): absent NOTIFY means
+    failures (and delays, which Satchel does not report)."""
+    value = parameter(params, "NOTIFY")
+    if value is None:
+        return frozenset({"FAILURE"})
+    return frozenset(value.split(",")) - {"NEVER"}
 
 
 def submission_extensions(max_delay: int, now: float) -> dict[str, list[str]]:
-    """What the account capability advertises: exactly the parameters `mail_parameters`
-    accepts (RFC 4865 section 3: FUTURERELEASE's args are the longest interval in seconds and
-    the latest release date-time, which is now plus that interval; RFC 1870: SIZE's arg is the
-    maximum size)."""
-    extensions: dict[str, list[str]] = {"SIZE": [str(MAX_SEND_SIZE)], "8BITMIME": []}
+    """What the account capability advertises: exactly the parameters `mail_parameters` and
+    `rcpt_parameters` accept (RFC 4865 section 3: FUTURERELEASE's args are the longest interval
+    in seconds and the latest release date-time, which is now plus that interval; RFC 1870:
+    SIZE's arg is the maximum size; DSN, RFC 3461, is implemented by Satchel itself, which
+    writes the notifications: RFC 8621 section 1.3.2 allows that)."""
+    extensions: dict[str, list[str]] = {"SIZE": [str(MAX_SEND_SIZE)], "8BITMIME": [], "DSN": []}
     if max_delay > 0:
         latest = datetime.fromtimestamp(int(now) + max_delay, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         extensions["FUTURERELEASE"] = [str(max_delay), latest]

@@ -34,6 +34,7 @@ from satchel.mail.submission.envelope import (
     identity_allows,
     is_mailbox,
     mail_parameters,
+    rcpt_parameters,
     without_bcc,
 )
 from satchel.mail.submission.status import SUBMISSION_TYPE, delivery_status
@@ -123,21 +124,22 @@ def _on_create(c: _Creating, scope: SetScope, obj: JsonObject) -> JsonObject:
             maxSize=MAX_SEND_SIZE,
         )
     try:
-        release_at = mail_parameters(
+        mail = mail_parameters(
             envelope["mailFrom"]["parameters"],
             now=now,
             max_delay=settings.max_delayed_send_seconds,
             size=len(data),
-        ).release_at
+        )
     except ValueError as problem:
         raise _invalid(f"envelope mailFrom parameters: {problem}", "envelope") from None
-    with_params = [r["email"] for r in envelope["rcptTo"] if r["parameters"]]
-    if with_params:
-        raise _invalid(
-            f"RCPT TO parameters are not supported (given for {', '.join(with_params)})",
-            "envelope",
-        )
-    recipients = list({r["email"].lower(): r["email"] for r in envelope["rcptTo"]}.values())
+    wanted: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for rcpt in envelope["rcptTo"]:
+        try:
+            params = rcpt_parameters(rcpt["parameters"])
+        except ValueError as problem:
+            raise _invalid(f"rcptTo {rcpt['email']}: {problem}", "envelope") from None
+        wanted.setdefault(rcpt["email"].lower(), (rcpt["email"], params))
+    recipients = [address for address, _ in wanted.values()]
     if not recipients:
         raise SetError("noRecipients", "the envelope has no recipients: add a To, Cc or Bcc")
     if len(recipients) > MAX_RECIPIENTS:
@@ -167,17 +169,18 @@ def _on_create(c: _Creating, scope: SetScope, obj: JsonObject) -> JsonObject:
         )
     message = new_outbound(
         mail_from=mail_from,
-        recipients=[(r, ()) for r in recipients],
+        recipients=list(wanted.values()),
         raw=data,
         account_id=scope.account_id,
-        send_at=release_at,
+        send_at=mail.release_at,
         now=now,
+        mail_params=mail.kept,
     )
     c.pending.append((message, email.id))
     return {
         "threadId": email.data.get("threadId"),
         "envelope": envelope,
-        "sendAt": utc_date(release_at),
+        "sendAt": utc_date(mail.release_at),
         "undoStatus": "pending",
         "deliveryStatus": delivery_status(message, None),
     }

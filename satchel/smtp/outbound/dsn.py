@@ -1,8 +1,9 @@
-"""Bounces: a delivery status notification (RFC 3464) telling the sender which recipients
-failed and why, as a `multipart/report; report-type=delivery-status` message (RFC 6522) with a
-human-readable part, the machine-readable status and the original header (RFC 3462
-text/rfc822-headers). Sent with the null reverse-path, so it can never bounce itself
-(RFC 5321 section 4.5.5)."""
+"""Delivery status notifications (RFC 3464): bounces telling the sender which recipients
+failed and why, and the success notices RFC 3461 NOTIFY=SUCCESS asks for, as a
+`multipart/report; report-type=delivery-status` message (RFC 6522) with a human-readable part,
+the machine-readable status and the original header (RFC 3462 text/rfc822-headers), or the
+whole original when RET=FULL asked for it. Sent with the null reverse-path, so a DSN can never
+bounce itself (RFC 5321 section 4.5.5)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ _ENHANCED = re.compile(r"\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b")
 
 @dataclass(frozen=True, slots=True)
 class Failure:
+    """One recipient's outcome worth a notice (the name says what it mostly is)."""
+
     address: str
     reply: str  # the SMTP reply that ended the attempts (or a synthetic one)
     remote_mta: str | None = None
+    action: str = "failed"  # failed | delivered | relayed (RFC 3464 section 2.3.3)
+    original_recipient: str | None = None  # ORCPT, "rfc822;address" (RFC 3461 section 4.2)
 
 
 def status_of(reply: str) -> str:
@@ -52,30 +57,36 @@ def compose_dsn(
     failures: Sequence[Failure],
     arrival: float,
     envelope_id: str | None = None,
+    full: bool = False,
     now: float | None = None,
 ) -> bytes:
-    """The bounce for `failures` of `original`, addressed to `original_sender`."""
+    """The DSN for `failures` (any action) of `original`, addressed to `original_sender`;
+    `full` returns the whole message (RET=FULL) instead of its header."""
     now = time.time() if now is None else now
     host = socket.getfqdn()
     boundary = f"=_dsn_{secrets.token_hex(12)}"
-    human = [
-        "This is the mail system at " + host + ".",
-        "",
-        "Your message could not be delivered to the following recipients:",
-        "",
-        *(f"  <{f.address}>: {f.reply}" for f in failures),
-        "",
-        "The headers of your message are attached.",
-    ]
+    failed = [f for f in failures if f.action == "failed"]
+    done = [f for f in failures if f.action != "failed"]
+    human = ["This is the mail system at " + host + ".", ""]
+    if failed:
+        human += ["Your message could not be delivered to these recipients:", ""]
+        human += [f"  <{f.address}>: {f.reply}" for f in failed] + [""]
+    if done:
+        human += ["Your message was delivered (or relayed onwards) to these recipients:", ""]
+        human += [f"  <{f.address}>: {f.action}, {f.reply}" for f in done] + [""]
+    human.append(f"Attached: {'your message' if full else 'the header of your message'}.")
     per_message = [f"Reporting-MTA: dns; {host}"]
     if envelope_id:
         per_message.append(f"Original-Envelope-Id: {envelope_id}")
     per_message.append(f"Arrival-Date: {_date(arrival)}")
     blocks = ["\r\n".join(per_message)]
     for failure in failures:
-        lines = [
+        lines = []
+        if failure.original_recipient:
+            lines.append(f"Original-Recipient: {failure.original_recipient}")
+        lines += [
             f"Final-Recipient: rfc822; {failure.address}",
-            "Action: failed",
+            f"Action: {failure.action}",
             f"Status: {status_of(failure.reply)}",
         ]
         if failure.remote_mta:
@@ -87,7 +98,12 @@ def compose_dsn(
         [
             f"From: Mail Delivery System <MAILER-DAEMON@{domain}>",
             f"To: <{original_sender}>",
-            "Subject: Undelivered Mail Returned to Sender",
+            "Subject: "
+            + (
+                "Undelivered Mail Returned to Sender"
+                if failed
+                else "Successful Mail Delivery Report"
+            ),
             f"Date: {_date(now)}",
             f"Message-ID: <dsn.{secrets.token_hex(10)}@{domain}>",
             "Auto-Submitted: auto-replied",
@@ -103,12 +119,13 @@ def compose_dsn(
         f"--{boundary}\r\n"
         "Content-Type: message/delivery-status\r\n\r\n" + "\r\n\r\n".join(blocks) + "\r\n"
         f"--{boundary}\r\n"
-        "Content-Type: text/rfc822-headers\r\n\r\n"
+        f"Content-Type: {'message/rfc822' if full else 'text/rfc822-headers'}\r\n\r\n"
     ).encode("utf-8", "surrogateescape")
+    returned = original if full else _header_block(original)
     return (
         head.encode("utf-8", "surrogateescape")
         + b"\r\n\r\n"
         + body
-        + _header_block(original)
+        + returned
         + f"\r\n--{boundary}--\r\n".encode()
     )

@@ -38,6 +38,7 @@ def new_outbound(
     submission_id: str | None = None,
     send_at: float | None = None,
     now: float | None = None,
+    mail_params: Sequence[str] = (),
 ) -> OutboundMessage:
     """A queue row for `raw`: recipients are (address, RCPT parameters), deduplicated
     case-insensitively in their first spelling."""
@@ -59,6 +60,7 @@ def new_outbound(
         attempts=0,
         state="queued",
         recipients=tuple(seen.values()),
+        mail_params=tuple(mail_params),
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
@@ -26,6 +27,7 @@ from collections.abc import AsyncIterator
 from satchel.config import Settings
 from satchel.mail.ingest import IngestError
 from satchel.mail.recipients import Recipient, is_local
+from satchel.mail.submission.envelope import notify, parameter
 from satchel.mail.submission.status import add_report, sync_submission
 from satchel.smtp.outbound.dsn import Failure, compose_dsn
 from satchel.smtp.outbound.local import deliver_local, local_trace, resolve_local
@@ -179,17 +181,17 @@ async def process(
     message, _ = await store.write(found.account_id, claim)
     if message is None:
         return
-    failures: list[Failure] = []
+    outcomes: list[Failure] = []
     queued = [r for r in message.recipients if r.state == "queued"]
     local = [r.address for r in queued if is_local(settings, r.address)]
     for address in local:
-        failure = await _deliver_one_local(store, settings, message, owner, address)
-        if failure is not None:
-            failures.append(failure)
+        outcome = await _deliver_one_local(store, settings, message, owner, address)
+        if outcome is not None:
+            outcomes.append(outcome)
     relay_queued = [r for r in queued if r.address not in local]
     if remote and relay_queued:
-        failures += await _relay(store, settings, message, owner, relay_queued)
-    await _finish(store, settings, message, owner, failures, remote=remote)
+        outcomes += await _relay(store, settings, message, owner, relay_queued)
+    await _finish(store, settings, message, owner, outcomes, remote=remote)
 
 
 async def _record(
@@ -225,7 +227,8 @@ async def _deliver_one_local(
     except StoreError as error:
         log.warning("outbound %s: local delivery to %s failed: %s", message.id, address, error)
         await _record(store, message, owner, address, "queued", "451 4.3.0 Temporary failure")
-    return None
+        return None
+    return Failure(address, DELIVERED_REPLY, action="delivered")
 
 
 async def _relay(
@@ -249,6 +252,8 @@ async def _relay(
                 raise LeaseLost(message.id)
             if state == "failed":
                 failures.append(Failure(address, reply, mta))
+            elif state == "relayed":  # to a relay Satchel does not ask for DSNs (RFC 3461 5.2.2)
+                failures.append(Failure(address, reply, mta, action="relayed"))
 
     await store.write(message.account_id, write)
     return failures
@@ -279,8 +284,23 @@ async def _finish(
         return after
 
     await store.write(message.account_id, write)
-    if failures and message.mail_from:
-        await _bounce(store, settings, message, failures)
+    notices = _wanted_notices(message, failures)
+    if notices and message.mail_from:
+        await _bounce(store, settings, message, notices)
+
+
+def _wanted_notices(message: OutboundMessage, outcomes: list[Failure]) -> list[Failure]:
+    """The outcomes the sender asked to hear about (RFC 3461 section 4.1, NOTIFY: failures
+    unless told otherwise, successes only when asked), with each recipient's ORCPT."""
+    params = {r.address: r.params for r in message.recipients}
+    notices = []
+    for outcome in outcomes:
+        asked = notify(params.get(outcome.address, ()))
+        if ("FAILURE" if outcome.action == "failed" else "SUCCESS") not in asked:
+            continue
+        orcpt = parameter(params.get(outcome.address, ()), "ORCPT")
+        notices.append(dataclasses.replace(outcome, original_recipient=orcpt))
+    return notices
 
 
 async def _bounce(
@@ -302,12 +322,19 @@ async def _bounce(
         original=message.raw,
         failures=failures,
         arrival=message.created_at,
+        envelope_id=parameter(message.mail_params, "ENVID"),
+        full=parameter(message.mail_params, "RET") == "FULL",
     )
     submission_id = message.submission_id
+    delivered = {"failed": "no", "delivered": "yes"}
+    updates = {
+        f.address: {"smtpReply": f.reply, "delivered": delivered[f.action]}
+        for f in failures
+        if f.action in delivered
+    }
 
     def link(txn: WriteTxn, blob_id: str) -> None:
         if submission_id is not None and message.account_id == txn.account_id:
-            updates = {f.address: {"smtpReply": f.reply, "delivered": "no"} for f in failures}
             add_report(txn, submission_id, blob_id, mdn=False, updates=updates)
 
     trace = local_trace("", message.mail_from, message.id)

@@ -9,6 +9,7 @@ CREATE TABLE outbound_messages (
     account_id TEXT NOT NULL,          -- the sender's account, '' when none (auto-replies)
     submission_id TEXT,                -- the EmailSubmission in account_id, if any
     mail_from TEXT NOT NULL,           -- '' is the null reverse-path
+    mail_params TEXT NOT NULL DEFAULT '[]', -- JSON list of MAIL parameters kept (ENVID, RET)
     message_id TEXT,                   -- the Message-ID field, to match DSNs and MDNs
     raw BLOB NOT NULL,                 -- emptied once every recipient is done
     created_at REAL NOT NULL,
