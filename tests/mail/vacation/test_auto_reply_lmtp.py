@@ -18,7 +18,7 @@ from engine_client import EngineClient
 import satchel.smtp.outbound.outbox as outbox
 from satchel.config import Settings
 from satchel.core.limits import CoreLimits
-from satchel.mail.vacation_delivery import auto_replies_settled
+from satchel.mail.vacation_delivery import auto_replies_settled, auto_reply
 from satchel.services import build_registry
 from satchel.smtp.lmtp_server import LmtpListener, TcpAddress, start_lmtp
 from satchel.store import open_store
@@ -187,3 +187,30 @@ async def test_a_stuck_or_failing_reply_never_holds_the_delivery(
     assert "vacation auto-reply for account" in caplog.text
     assert len(await inbox_of(world.store, world.alice.account_id)) == 1
     assert await inbox_of(world.store, world.bob_account) == []
+
+
+async def test_aliases_and_subaddresses_name_the_user(world: World) -> None:
+    await go_on_vacation(world.alice)
+    alice_user = world.alice.user.id
+    await world.store.write("", lambda txn: txn.add_alias(alice_user, "sales@example.org"))
+    account = world.alice.account_id
+
+    def sent_by(sender: str, to: str) -> bytes:
+        return (
+            f"Return-Path: <{sender}>\r\nFrom: {sender}\r\nTo: {to}\r\n"
+            f"Subject: Hi\r\nMessage-ID: <{sender}>\r\n\r\nHi\r\n"
+        ).encode()
+
+    store, settings = world.store, world.settings
+    assert await auto_reply(
+        store, settings, account, sent_by("bob@example.org", "Sales@example.org")
+    )
+    assert await auto_reply(
+        store, settings, account, sent_by("carol@example.org", "alice+work@example.org")
+    )
+    # Not named (a list copy or a Bcc), or from one of alice's own addresses: no reply.
+    assert not await auto_reply(store, settings, account, sent_by("dan@example.org", "x@y.org"))
+    assert not await auto_reply(
+        store, settings, account, sent_by("sales@example.org", "alice@example.org")
+    )
+    assert len(await inbox_of(world.store, world.bob_account)) == 1
