@@ -66,11 +66,22 @@ def _head(raw: bytes) -> Message:
 
 
 def _text(value: Any) -> str:
-    """A header value as text: RFC 2047 encoded words decoded, folding undone."""
+    """A header value as text: raw UTF-8 (RFC 6532) and RFC 2047 encoded words decoded,
+    folding undone."""
     text = str(value)
+    with contextlib.suppress(UnicodeError):
+        # The parser keeps undecodable 8-bit bytes as surrogates: read them as UTF-8.
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     with contextlib.suppress(ValueError, LookupError, UnicodeError):
         text = str(make_header(decode_header(text)))
     return " ".join(text.split())
+
+
+def _raw_value(message: Message, name: str) -> str | None:
+    """A field's value as parsed, 8-bit bytes still as surrogates (`Message.get` would turn
+    them into replacement characters)."""
+    wanted = name.lower()
+    return next((str(v) for k, v in message.raw_items() if k.lower() == wanted), None)
 
 
 def _addresses(message: Message, fields: tuple[str, ...]) -> tuple[str, ...]:
@@ -106,7 +117,7 @@ def read_original(raw: bytes) -> Original:
         envelope_sender=_envelope_sender(message.get("Return-Path")),
         from_addresses=_addresses(message, ("From",)),
         recipients=_addresses(message, RECIPIENT_FIELDS),
-        subject=_text(message.get("Subject", "")),
+        subject=_text(_raw_value(message, "Subject") or ""),
         message_id=ids[0] if ids else None,
         in_reply_to=_ids(message.get("In-Reply-To")),
         references=_ids(message.get("References")),

@@ -87,3 +87,10 @@ def test_no_message_id_means_no_threading_fields() -> None:
     message = reply({"subject": None, "textBody": "x"}, original)
     assert message["In-Reply-To"] is None and message["References"] is None
     assert message["Subject"] == "Auto: (no subject)"
+
+
+def test_non_ascii_subjects_survive() -> None:
+    for subject in (b"=?utf-8?q?Caf=C3=A9?= au lait", "Café au lait".encode()):
+        original = b"Return-Path: <bob@example.net>\r\nSubject: " + subject + b"\r\n\r\nHi\r\n"
+        message = reply({"subject": None, "textBody": "x"}, original)
+        assert message["Subject"] == "Auto: Café au lait"
