@@ -83,7 +83,52 @@ def _may_use(txn: WriteTxn, c: _Creating, identity_email: str, address: str) -> 
     )
 
 
+def _recipients(
+    txn: WriteTxn, settings: Settings, rcpt_to: list[JsonObject]
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The envelope's recipients, deduplicated, each with its RCPT parameters; SetError when
+    they cannot all be sent to (RFC 8621 section 7.5)."""
+    wanted: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for rcpt in rcpt_to:
+        try:
+            params = rcpt_parameters(rcpt["parameters"])
+        except ValueError as problem:
+            raise _invalid(f"rcptTo {rcpt['email']}: {problem}", "envelope") from None
+        wanted.setdefault(rcpt["email"].lower(), (rcpt["email"], params))
+    recipients = [address for address, _ in wanted.values()]
+    if not recipients:
+        raise SetError("noRecipients", "the envelope has no recipients: add a To, Cc or Bcc")
+    if len(recipients) > MAX_RECIPIENTS:
+        raise SetError(
+            "tooManyRecipients",
+            f"{len(recipients)} recipients; at most {MAX_RECIPIENTS} per message",
+            maxRecipients=MAX_RECIPIENTS,
+        )
+    invalid = [
+        r
+        for r in recipients
+        if not is_mailbox(r) or (is_local(settings, r) and resolve(txn, settings, r) is None)
+    ]
+    if invalid:
+        raise SetError(
+            "invalidRecipients",
+            f"these are not addresses that can receive mail: {', '.join(invalid)}",
+            invalidRecipients=invalid,
+        )
+    remote = [r for r in recipients if not is_local(settings, r)]
+    if remote and not settings.smtp_relay.strip():
+        domains = ", ".join(sorted(local_domains(settings)))
+        raise SetError(
+            "forbiddenToSend",
+            f"this server has no SMTP relay configured, so it cannot send to "
+            f"{', '.join(remote)}; only addresses at {domains} can be reached",
+        )
+    return list(wanted.values())
+
+
 def _on_create(c: _Creating, scope: SetScope, obj: JsonObject) -> JsonObject:
+    """Every check RFC 8621 section 7.5 names, in the transaction that creates the record, so
+    what is checked (Identity, From, aliases) cannot change before the message is queued."""
     txn, settings, now = scope.txn, c.settings, time.time()
     [email] = txn.get_records(scope.account_id, "Email", [obj["emailId"]])
     [identity] = txn.get_records(scope.account_id, "Identity", [obj["identityId"]])
@@ -132,44 +177,10 @@ def _on_create(c: _Creating, scope: SetScope, obj: JsonObject) -> JsonObject:
         )
     except ValueError as problem:
         raise _invalid(f"envelope mailFrom parameters: {problem}", "envelope") from None
-    wanted: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for rcpt in envelope["rcptTo"]:
-        try:
-            params = rcpt_parameters(rcpt["parameters"])
-        except ValueError as problem:
-            raise _invalid(f"rcptTo {rcpt['email']}: {problem}", "envelope") from None
-        wanted.setdefault(rcpt["email"].lower(), (rcpt["email"], params))
-    recipients = [address for address, _ in wanted.values()]
-    if not recipients:
-        raise SetError("noRecipients", "the envelope has no recipients: add a To, Cc or Bcc")
-    if len(recipients) > MAX_RECIPIENTS:
-        raise SetError(
-            "tooManyRecipients",
-            f"{len(recipients)} recipients; at most {MAX_RECIPIENTS} per message",
-            maxRecipients=MAX_RECIPIENTS,
-        )
-    invalid = [
-        r
-        for r in recipients
-        if not is_mailbox(r) or (is_local(settings, r) and resolve(txn, settings, r) is None)
-    ]
-    if invalid:
-        raise SetError(
-            "invalidRecipients",
-            f"these are not addresses that can receive mail: {', '.join(invalid)}",
-            invalidRecipients=invalid,
-        )
-    remote = [r for r in recipients if not is_local(settings, r)]
-    if remote and not settings.smtp_relay.strip():
-        domains = ", ".join(sorted(local_domains(settings)))
-        raise SetError(
-            "forbiddenToSend",
-            f"this server has no SMTP relay configured, so it cannot send to "
-            f"{', '.join(remote)}; only addresses at {domains} can be reached",
-        )
+    recipients = _recipients(txn, settings, envelope["rcptTo"])
     message = new_outbound(
         mail_from=mail_from,
-        recipients=list(wanted.values()),
+        recipients=recipients,
         raw=data,
         account_id=scope.account_id,
         send_at=mail.release_at,
