@@ -42,8 +42,8 @@ ROLE_MAILBOXES: Final = (
 
 def ensure_mail_account(txn: WriteTxn, settings: Settings | None = None) -> list[str]:
     """Create the role mailboxes when the transaction's account has no mailbox at all, and
-    (given the settings) its default Identity when it never had one; return the mailbox ids
-    created (none when the account already had mailboxes)."""
+    (given the settings) its default Identity and its VacationResponse when it never had them;
+    return the mailbox ids created (none when the account already had mailboxes)."""
     if settings is not None:
         ensure_default_identity(txn, settings)
         ensure_vacation_response(txn)
