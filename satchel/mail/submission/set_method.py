@@ -38,7 +38,7 @@ from satchel.mail.submission.envelope import (
     without_bcc,
 )
 from satchel.mail.submission.status import SUBMISSION_TYPE, delivery_status
-from satchel.smtp.outbound.outbox import new_outbound
+from satchel.smtp.outbound.queue_entry import new_outbound
 from satchel.smtp.outbound.runner import deliver_queued, wake_runners
 from satchel.store.base import Record, WriteTxn
 from satchel.store.outbound_base import OutboundMessage

@@ -1,7 +1,9 @@
 """The outbound queue runner: works every due message of the queue (`satchel.store.
 outbound_base`), local recipients through the ingest path, remote ones through the relay, with
-exponential backoff between attempts and a bounce (RFC 3464 DSN) into the sender's account
-when a recipient fails for good or the retry window runs out.
+exponential backoff between attempts and a bounce (RFC 3464 DSN) to the sender when a
+recipient fails for good or the retry window runs out. A DSN is queued in the commit that
+records the failure, as a message of its own (null sender), so it is delivered exactly like
+any other and cannot be lost in between.
 
 Every serving process runs one; a message is worked by whoever holds its lease, so processes
 never deliver it twice, and a process that dies leaves a lease that simply runs out. A local
@@ -26,11 +28,12 @@ from collections.abc import AsyncIterator
 
 from satchel.config import Settings
 from satchel.mail.ingest import IngestError
-from satchel.mail.recipients import Recipient, is_local
+from satchel.mail.recipients import is_local
 from satchel.mail.submission.envelope import notify, parameter
-from satchel.mail.submission.status import add_report, sync_submission
+from satchel.mail.submission.status import sync_submission
 from satchel.smtp.outbound.dsn import Failure, compose_dsn
 from satchel.smtp.outbound.local import deliver_local, local_trace, resolve_local
+from satchel.smtp.outbound.queue_entry import new_outbound
 from satchel.smtp.outbound.relay import RelayRecipient, parse_relay, relay_send
 from satchel.store.base import Store, StoreError, WriteTxn
 from satchel.store.outbound_base import OutboundMessage, OutboundRecipient
@@ -157,11 +160,25 @@ def _lease_seconds(settings: Settings, message: OutboundMessage) -> float:
     return settings.smtp_relay_timeout_seconds * commands + 60.0
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What one attempt learnt about a recipient; `recorded` when it is already written (a
+    local copy marks itself in the commit that stores it)."""
+
+    address: str
+    state: str  # delivered | relayed | failed | queued
+    reply: str
+    remote_mta: str | None = None
+    recorded: bool = False
+
+
 async def process(
     store: Store, settings: Settings, message_id: str, owner: str, *, remote: bool = True
 ) -> None:
     """One attempt at a queued message, if it is due and nobody else holds it: local
-    recipients, then (when `remote`) the relay; then retry scheduling and bounces."""
+    recipients, then (when `remote`) the relay; then, in one commit, the outcomes, the next
+    attempt and the notices the sender gets (queued as messages of their own, so a crash
+    cannot lose a bounce)."""
     found = await store.read(lambda txn: txn.outbound_message(message_id))
     if found is None or found.state != "queued":
         return
@@ -181,37 +198,26 @@ async def process(
     message, _ = await store.write(found.account_id, claim)
     if message is None:
         return
-    outcomes: list[Failure] = []
+    outcomes: list[_Outcome] = []
     queued = [r for r in message.recipients if r.state == "queued"]
     local = [r.address for r in queued if is_local(settings, r.address)]
     for address in local:
-        outcome = await _deliver_one_local(store, settings, message, owner, address)
-        if outcome is not None:
-            outcomes.append(outcome)
+        outcomes.append(await _deliver_one_local(store, settings, message, owner, address))
     relay_queued = [r for r in queued if r.address not in local]
     if remote and relay_queued:
-        outcomes += await _relay(store, settings, message, owner, relay_queued)
-    await _finish(store, settings, message, owner, outcomes, remote=remote)
-
-
-async def _record(
-    store: Store, message: OutboundMessage, owner: str, address: str, state: str, reply: str
-) -> None:
-    def write(txn: WriteTxn) -> None:
-        if not txn.outbound_record(message.id, owner, address, state, reply):
-            raise LeaseLost(message.id)
-
-    await store.write(message.account_id, write)
+        outcomes += await _relay(settings, message, relay_queued)
+    notice_id = await _finish(store, settings, message, owner, outcomes, remote=remote)
+    if notice_id is not None:  # a local sender gets it at once; a remote one via the relay
+        await process(store, settings, notice_id, owner, remote=False)
+        wake_runners(store)
 
 
 async def _deliver_one_local(
     store: Store, settings: Settings, message: OutboundMessage, owner: str, address: str
-) -> Failure | None:
+) -> _Outcome:
     recipient = await resolve_local(store, settings, address)
     if recipient is None:
-        reply = f"550 5.1.1 <{address}>: no such user here"
-        await _record(store, message, owner, address, "failed", reply)
-        return Failure(address, reply)
+        return _Outcome(address, "failed", f"550 5.1.1 <{address}>: no such user here")
 
     def mark(txn: WriteTxn, blob_id: str) -> None:
         if not txn.outbound_record(message.id, owner, address, "delivered", DELIVERED_REPLY):
@@ -221,42 +227,26 @@ async def _deliver_one_local(
     try:
         await deliver_local(store, recipient, raw, also=mark)
     except IngestError as error:
-        reply = f"550 5.2.0 <{address}>: {error}"
-        await _record(store, message, owner, address, "failed", reply)
-        return Failure(address, reply)
+        return _Outcome(address, "failed", f"550 5.2.0 <{address}>: {error}")
     except StoreError as error:
         log.warning("outbound %s: local delivery to %s failed: %s", message.id, address, error)
-        await _record(store, message, owner, address, "queued", "451 4.3.0 Temporary failure")
-        return None
-    return Failure(address, DELIVERED_REPLY, action="delivered")
+        return _Outcome(address, "queued", "451 4.3.0 Temporary failure, will retry")
+    return _Outcome(address, "delivered", DELIVERED_REPLY, recorded=True)
 
 
 async def _relay(
-    store: Store,
-    settings: Settings,
-    message: OutboundMessage,
-    owner: str,
-    recipients: list[OutboundRecipient],
-) -> list[Failure]:
+    settings: Settings, message: OutboundMessage, recipients: list[OutboundRecipient]
+) -> list[_Outcome]:
     wanted = [RelayRecipient(r.address, r.params) for r in recipients]
     replies = await relay_send(settings, message.mail_from, (), wanted, message.raw)
     relay = parse_relay(settings.smtp_relay)
     mta = None if relay is None else relay.host
-    failures: list[Failure] = []
-
-    def write(txn: WriteTxn) -> None:
-        for address, reply in replies.items():
-            kind = _code_class(reply)
-            state = "relayed" if kind == "2" else "failed" if kind == "5" else "queued"
-            if not txn.outbound_record(message.id, owner, address, state, reply):
-                raise LeaseLost(message.id)
-            if state == "failed":
-                failures.append(Failure(address, reply, mta))
-            elif state == "relayed":  # to a relay Satchel does not ask for DSNs (RFC 3461 5.2.2)
-                failures.append(Failure(address, reply, mta, action="relayed"))
-
-    await store.write(message.account_id, write)
-    return failures
+    outcomes = []
+    for address, reply in replies.items():
+        kind = _code_class(reply)
+        state = "relayed" if kind == "2" else "failed" if kind == "5" else "queued"
+        outcomes.append(_Outcome(address, state, reply, mta))
+    return outcomes
 
 
 async def _finish(
@@ -264,81 +254,76 @@ async def _finish(
     settings: Settings,
     message: OutboundMessage,
     owner: str,
-    failures: list[Failure],
+    outcomes: list[_Outcome],
     *,
     remote: bool,
-) -> None:
+) -> str | None:
+    """Record the attempt and queue the DSN it calls for, all in one commit; the DSN's id."""
     now = time.time()
     delay = backoff(settings, message.attempts) if remote else 0.0
-    expired = now + delay > message.send_at + settings.smtp_retry_window_seconds
+    expired = remote and now + delay > message.send_at + settings.smtp_retry_window_seconds
 
-    def write(txn: WriteTxn) -> OutboundMessage | None:
-        if remote and expired:
+    def write(txn: WriteTxn) -> str | None:
+        for outcome in outcomes:
+            if outcome.recorded:
+                continue
+            if not txn.outbound_record(
+                message.id, owner, outcome.address, outcome.state, outcome.reply
+            ):
+                raise LeaseLost(message.id)
+        reports = [o for o in outcomes if o.state != "queued"]
+        if expired:
             reply = f"451 4.4.7 Delivery time expired after {message.attempts} attempts"
             for gone in txn.outbound_fail_remaining(message.id, owner, reply):
-                failures.append(Failure(gone.address, reply))
+                reports.append(_Outcome(gone.address, "failed", reply))
         txn.outbound_release(message.id, owner, now + delay)
         after = txn.outbound_message(message.id)
         if after is not None:
             sync_submission(txn, after)
-        return after
+        return _queue_notice(txn, settings, message, reports)
 
-    await store.write(message.account_id, write)
-    notices = _wanted_notices(message, failures)
-    if notices and message.mail_from:
-        await _bounce(store, settings, message, notices)
+    notice_id, _ = await store.write(message.account_id, write)
+    return notice_id
 
 
-def _wanted_notices(message: OutboundMessage, outcomes: list[Failure]) -> list[Failure]:
-    """The outcomes the sender asked to hear about (RFC 3461 section 4.1, NOTIFY: failures
-    unless told otherwise, successes only when asked), with each recipient's ORCPT."""
+def _queue_notice(
+    txn: WriteTxn, settings: Settings, message: OutboundMessage, outcomes: list[_Outcome]
+) -> str | None:
+    """Queue the DSN for the outcomes the sender asked to hear about (RFC 3461 section 4.1,
+    NOTIFY: failures unless told otherwise, successes only when asked), to the reverse-path,
+    with the null sender so it can never bounce itself; its queue id, or None."""
+    if not message.mail_from:
+        return None
     params = {r.address: r.params for r in message.recipients}
     notices = []
     for outcome in outcomes:
+        action = "failed" if outcome.state == "failed" else outcome.state
         asked = notify(params.get(outcome.address, ()))
-        if ("FAILURE" if outcome.action == "failed" else "SUCCESS") not in asked:
+        if ("FAILURE" if action == "failed" else "SUCCESS") not in asked:
             continue
-        orcpt = parameter(params.get(outcome.address, ()), "ORCPT")
-        notices.append(dataclasses.replace(outcome, original_recipient=orcpt))
-    return notices
-
-
-async def _bounce(
-    store: Store, settings: Settings, message: OutboundMessage, failures: list[Failure]
-) -> None:
-    """The DSN goes into the sender's own account (the submission's, else the local user the
-    reverse-path names); a sender elsewhere gets nothing (no relaying of bounces)."""
-    sender: Recipient | None
-    if message.account_id:
-        sender = Recipient(message.account_id)
-    else:
-        sender = await resolve_local(store, settings, message.mail_from)
-    if sender is None:
-        log.info("outbound %s: no local sender to bounce %d failures to", message.id, len(failures))
-        return
+        notices.append(
+            Failure(
+                outcome.address,
+                outcome.reply,
+                outcome.remote_mta,
+                action=action,
+                original_recipient=parameter(params.get(outcome.address, ()), "ORCPT"),
+            )
+        )
+    if not notices:
+        return None
     raw = compose_dsn(
         domain=settings.domain,
         original_sender=message.mail_from,
         original=message.raw,
-        failures=failures,
+        failures=notices,
         arrival=message.created_at,
         envelope_id=parameter(message.mail_params, "ENVID"),
         full=parameter(message.mail_params, "RET") == "FULL",
     )
-    submission_id = message.submission_id
-    delivered = {"failed": "no", "delivered": "yes"}
-    updates = {
-        f.address: {"smtpReply": f.reply, "delivered": delivered[f.action]}
-        for f in failures
-        if f.action in delivered
-    }
-
-    def link(txn: WriteTxn, blob_id: str) -> None:
-        if submission_id is not None and message.account_id == txn.account_id:
-            add_report(txn, submission_id, blob_id, mdn=False, updates=updates)
-
-    trace = local_trace("", message.mail_from, message.id)
-    await deliver_local(store, sender, trace + raw, also=link)
+    notice = new_outbound(mail_from="", recipients=[(message.mail_from, ())], raw=raw)
+    txn.outbound_enqueue(notice)
+    return notice.id
 
 
 async def deliver_queued(store: Store, settings: Settings, message_id: str) -> None:
