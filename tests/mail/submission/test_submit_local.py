@@ -128,3 +128,15 @@ async def test_capability_is_advertised_truthfully(alice: SubmissionClient) -> N
     assert extensions["FUTURERELEASE"][0] == str(alice.settings.max_delayed_send_seconds)
     assert extensions["FUTURERELEASE"][1].endswith("Z")
     assert "SIZE" in extensions
+
+
+async def test_destroying_a_submission_forgets_only_the_record(
+    alice: SubmissionClient, bob: SubmissionClient
+) -> None:
+    response = await alice.submit(await alice.draft())
+    submission_id = response["methodResponses"][0][1]["created"]["s"]["id"]
+    result = await alice.ok("EmailSubmission/set", destroy=[submission_id])
+    assert result["destroyed"] == [submission_id]
+    got = await alice.ok("EmailSubmission/get", ids=[submission_id])
+    assert got["notFound"] == [submission_id]
+    assert len(await _inbox(bob)) == 1
