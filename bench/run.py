@@ -122,7 +122,7 @@ def main() -> None:
         wait_for_port(lmtp_port)
         print(f"satchel pid {server.pid}, data {data}, {session_url}, LMTP :{lmtp_port}")
         if reuse:
-            users = []
+            users, conns = [], []
         else:
             corpus = load(
                 args.bench_dir, args.messages, "alice@localhost", lmtp_port, conns[0], server.pid
