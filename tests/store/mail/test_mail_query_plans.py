@@ -12,14 +12,20 @@ import pytest
 from mail_index_support import ids
 from test_mail_query_filters import CONDITIONS, OPERATORS
 
-from satchel.store import sqlite_mail
+from satchel.store import sqlite_mail, sqlite_mail_query
 from satchel.store.base import Store
 from satchel.store.mail_base import EmailQuery
 from satchel.store.sqlite_mail_query import build_query
 
 
-def plan(tmp_path: Path, account_id: str, filter: Any, drive_by_text: bool = True) -> str:
-    sql = build_query(account_id, EmailQuery(filter, (), False), drive_by_text)
+def plan(
+    tmp_path: Path,
+    account_id: str,
+    filter: Any,
+    drive_by_text: bool = True,
+    sort: tuple[tuple[str, bool, str | None], ...] = (),
+) -> str:
+    sql = build_query(account_id, EmailQuery(filter, sort, False), drive_by_text)
     select = (
         f"SELECT {sql.columns} FROM {sql.source} WHERE {sql.where} ORDER BY {sql.order} LIMIT 50"
     )
@@ -51,8 +57,33 @@ def test_the_account_is_walked_in_received_order(
 def test_a_rare_word_starts_from_its_matches(
     store: Store, mail_account: str, tmp_path: Path
 ) -> None:
-    shown = plan(tmp_path, mail_account, {"inMailbox": "inbox", "text": "hello"})
+    by_subject = (("subject", True, None),)
+    shown = plan(tmp_path, mail_account, {"inMailbox": "inbox", "text": "hello"}, sort=by_subject)
     assert shown.splitlines()[0].startswith("SEARCH e USING INTEGER PRIMARY KEY")
+
+
+def test_newest_first_text_search_walks_the_matches_in_index_order(
+    store: Store, mail_account: str, tmp_path: Path
+) -> None:
+    """The default sort with a word: the full-text index yields its matches newest first
+    (num follows receivedAt), so the page ends after 50 matches, with no sort of them all."""
+    for sort in ((), (("receivedAt", False, None),)):
+        shown = plan(tmp_path, mail_account, {"inMailbox": "inbox", "text": "hello"}, sort=sort)
+        first, second = shown.splitlines()[:2]
+        assert first.startswith("SCAN f VIRTUAL TABLE")
+        assert second.startswith("SEARCH e USING INTEGER PRIMARY KEY")
+        assert "TEMP B-TREE" not in shown
+
+
+@pytest.mark.parametrize(("filter", "expected"), CONDITIONS + OPERATORS)
+def test_newest_first_gives_what_the_general_plan_gives(
+    store: Store, mail_account: str, monkeypatch: pytest.MonkeyPatch, filter: Any, expected: str
+) -> None:
+    newest = (("receivedAt", False, None),)
+    walked = ids(store, mail_account, filter, sort=newest)
+    monkeypatch.setattr(sqlite_mail_query, "newest_first", lambda query: False)
+    monkeypatch.setattr(sqlite_mail, "newest_first", lambda query: False)
+    assert ids(store, mail_account, filter, sort=newest) == walked
 
 
 TEXTUAL = [
