@@ -20,7 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 from satchel.http import api, download, upload
 from satchel.http.cors import CorsMiddleware
 from satchel.http.errors import EXCEPTION_HANDLERS, LastResortMiddleware
-from satchel.http.eventsource import PushEndpoints, eventsource
+from satchel.http.eventsource import EventSourceMiddleware, PushEndpoints
 from satchel.http.expiry import expiry_loop
 from satchel.http.state import HttpState
 from satchel.http.websocket import WS_PATH, register_websocket, websocket_endpoint
@@ -30,7 +30,6 @@ from satchel.services import Services
 API_PATH = "/jmap/api/"
 UPLOAD_PATH = "/jmap/upload/{accountId}/"
 DOWNLOAD_PATH = "/jmap/download/{accountId}/{blobId}/{name:path}"
-EVENTSOURCE_PATH = "/jmap/eventsource/"
 
 
 def create_app(
@@ -65,10 +64,12 @@ def create_app(
         Route(API_PATH, partial(api.api_resource, state), methods=["GET", "POST"]),
         Route(UPLOAD_PATH, partial(upload.upload, state), methods=["POST"]),
         Route(DOWNLOAD_PATH, partial(download.download, state), methods=["GET"]),
-        Route(EVENTSOURCE_PATH, partial(eventsource, push), methods=["GET"]),
         WebSocketRoute(WS_PATH, partial(websocket_endpoint, push)),
     ]
     middleware = [
+        # The event-source path is answered ahead of everything below, with its own CORS and
+        # last-resort handling: a long-lived stream keeps its whole call chain alive.
+        Middleware(EventSourceMiddleware, push=push, origins=services.settings.cors_origins),
         # Outermost first: CORS headers go on every answer, the last-resort 500 included.
         Middleware(CorsMiddleware, origins=services.settings.cors_origins),
         Middleware(LastResortMiddleware),

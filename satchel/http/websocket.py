@@ -144,7 +144,13 @@ class Connection:
             task.add_done_callback(lambda _: slot.close())
         elif isinstance(message, PushEnable):
             self.stop_push()
-            self.pusher = asyncio.create_task(self.push_changes(message))
+            # Listening starts now, so any commit after this frame is pushed.
+            accounts = await accounts_of(self.push.services.store, self.user)
+            account_ids = [account.id for account in accounts]
+            listener = self.push.services.bus.listen(account_ids)
+            self.pusher = asyncio.create_task(self.push_changes(message, account_ids, listener))
+            # Closed however the task ends, even cancelled before it ever ran.
+            self.pusher.add_done_callback(lambda _: listener.close())
         elif isinstance(message, PushDisable):
             self.stop_push()
 
@@ -178,16 +184,15 @@ class Connection:
             frame = response_frame(message.request_id, response)
         await self.send(frame)
 
-    async def push_changes(self, enable: PushEnable) -> None:
+    async def push_changes(
+        self, enable: PushEnable, account_ids: list[str], listener: Listener
+    ) -> None:
         """Section 4.3.5: StateChanges with a pushState; changes since the client's pushState
         first (it SHOULD get them immediately)."""
         services = self.push.services
-        accounts = await accounts_of(services.store, self.user)
-        account_ids = [account.id for account in accounts]
         wanted = enable.data_types
         types = self.push.types if wanted is None else self.push.types & wanted
         since = decode_push_state(enable.push_state) if enable.push_state else None
-        listener = services.bus.listen(account_ids)
         try:
 
             def read(txn: ReadTxn) -> tuple[dict[str, int], list[StateChange]]:

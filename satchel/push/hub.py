@@ -28,7 +28,7 @@ class QueueListener:
     """A `Listener` (bus.py) fed by a Hub. Iterating yields one StateChange per account with
     pending changes; `take_pending` hands over the rest at once (to coalesce into one event)."""
 
-    __slots__ = ("_accounts", "_hub", "_pending", "_waiter", "closed")
+    __slots__ = ("_accounts", "_hub", "_pending", "_waiter", "closed", "notify")
 
     def __init__(self, hub: Hub, accounts: frozenset[str] | None) -> None:
         self._hub = hub
@@ -36,6 +36,9 @@ class QueueListener:
         self._pending: dict[str, TypeModseqs] = {}
         self._waiter: asyncio.Future[None] | None = None
         self.closed = False
+        # Called (on the loop) when a change is pending or the listener closes: lets a consumer
+        # react without a coroutine of its own parked on the listener.
+        self.notify: Callable[[], None] | None = None
 
     @property
     def accounts(self) -> frozenset[str] | None:
@@ -52,6 +55,8 @@ class QueueListener:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        if self.notify is not None:
+            self.notify()
 
     def __aiter__(self) -> QueueListener:
         return self
@@ -75,6 +80,10 @@ class QueueListener:
 
     def has_pending(self) -> bool:
         return bool(self._pending)
+
+    def pending_count(self) -> int:
+        """Accounts with pending changes: what a listener that does not read holds."""
+        return len(self._pending)
 
     def close(self) -> None:
         if self.closed:

@@ -198,6 +198,21 @@ def test_bad_requests_are_refused(server: LiveServer) -> None:
             response = http.get(PATH + query)
             assert response.status_code == 400, query
             assert response.headers["content-type"] == "application/problem+json"
+        refused = http.post(PATH)
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == "GET"
+
+
+def test_browsers_may_open_the_stream_cross_origin(provisioned: LiveServer) -> None:
+    server = provisioned
+    origin = {"Origin": "https://webmail.example"}
+    with server.client() as http:
+        preflight = http.options(PATH, headers=origin)
+        assert preflight.status_code == 204
+        assert preflight.headers["access-control-allow-origin"]
+    with stream(server, ping=1, **origin) as events:
+        assert events.response.headers["access-control-allow-origin"]
+        assert events.next()[0] == "ping"
 
 
 def test_connections_beyond_the_per_user_cap_are_refused(make_server: MakeServer) -> None:
@@ -232,3 +247,45 @@ def test_jmaplib_event_source_client(provisioned: LiveServer) -> None:
         finally:
             events.close()
         assert source.last_event_id  # the id of our state event, for its next reconnect
+
+
+async def test_a_stream_that_cannot_write_coalesces_instead_of_queueing() -> None:
+    """A client that never reads blocks its stream's send; meanwhile the changes of each
+    account fold into one pending entry (newest state wins), and what is finally written is
+    the newest state, not a backlog of every commit."""
+    import asyncio
+
+    from satchel.core.state import encode_state
+    from satchel.http.eventsource import Sender
+    from satchel.push.eventsource import StreamParameters
+    from satchel.push.hub import Hub
+    from satchel.push.pushstate import Floor, PushTracker
+
+    hub = Hub()
+    listener = hub.listen(["a", "b"])
+    written: list[bytes] = []
+    unblock = asyncio.Event()
+
+    async def send(message: Any) -> None:
+        await unblock.wait()  # the client's window is full
+        written.append(message["body"])
+
+    sender = Sender(listener, send, StreamParameters(None, False, 0), Floor({}), PushTracker({}))
+    sender.start()
+    hub.dispatch("a", {"Email": 1})
+    await asyncio.sleep(0)  # the first event is now stuck in send
+    for modseq in range(2, 1000):
+        hub.dispatch("a", {"Email": modseq, "Mailbox": modseq})
+        hub.dispatch("b", {"Thread": modseq})
+    assert listener.pending_count() == 2  # two accounts, whatever the number of commits
+    hub.dispatch("a", {"Email": 1000})
+    unblock.set()
+    while sender.task is not None:
+        await asyncio.sleep(0)
+    assert len(written) == 2  # the stuck first event, then one with everything since
+    last = orjson.loads(written[-1].split(b"data: ")[1])
+    assert last["changed"] == {
+        "a": {"Email": encode_state(1000, "Email"), "Mailbox": encode_state(999, "Mailbox")},
+        "b": {"Thread": encode_state(999, "Thread")},
+    }
+    sender.stop()
