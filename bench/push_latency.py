@@ -24,6 +24,7 @@ import asyncio
 import base64
 import os
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -59,9 +60,12 @@ def rss_kib(pid: int) -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (and its reaped children)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    ticks = sum(int(f) for f in fields[11:15])
+    """User + system CPU of a process and its worker processes (`--workers N`)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    ticks = 0
+    for one in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{one}/stat").read_text().rpartition(")")[2].split()
+        ticks += sum(int(f) for f in fields[11:13])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -443,6 +447,7 @@ def main() -> None:
             server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":
