@@ -118,7 +118,7 @@ class EventSourceMiddleware:
         await response(scope, receive, send)
 
     async def _respond(self, scope: Scope, receive: Receive) -> Response:
-        if scope["method"] not in ("GET", "HEAD"):
+        if scope["method"] != "GET":
             problem = HttpProblem(405, "method not allowed on this resource", headers=ALLOW_GET)
             return http_problem_response(problem)
         try:

@@ -101,6 +101,7 @@ class Connection:
         self.push = push
         self.websocket = websocket
         self.user = user
+        self.authorization = websocket.headers.get("authorization")
         self.send_lock = asyncio.Lock()
         self.requests: set[asyncio.Task[None]] = set()
         self.pusher: asyncio.Task[None] | None = None
@@ -131,6 +132,7 @@ class Connection:
             await self.send(request_error_frame(bad.error, bad.request_id))
             return
         if isinstance(message, WsRequest):
+            await self.check_credentials()
             slot = contextlib.ExitStack()
             try:
                 slot.enter_context(self.push.api_slots.slot(self.user.id))
@@ -153,6 +155,17 @@ class Connection:
             self.pusher.add_done_callback(lambda _: listener.close())
         elif isinstance(message, PushDisable):
             self.stop_push()
+
+    async def check_credentials(self) -> None:
+        """RFC 8887 section 4.1: the socket lives on the credentials that opened it; once they
+        no longer authenticate (password changed, token revoked, user deleted) it is closed
+        with 1008. Checked per Request (a cache hit, or one indexed read)."""
+        user = await self.push.services.authenticator.authenticate(self.authorization)
+        if user is not None and user.id == self.user.id:
+            return
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await self.websocket.close(code=1008, reason="the credentials are no longer valid")
+        raise WebSocketDisconnect(code=1008)
 
     def stop_push(self) -> None:
         if self.pusher is not None:

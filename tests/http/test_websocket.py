@@ -226,3 +226,24 @@ def test_a_plain_get_on_the_websocket_url_is_not_found(server: LiveServer) -> No
         response = http.get("/jmap/ws/")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_socket_whose_token_is_revoked_is_closed_with_1008(server: LiveServer) -> None:
+    """RFC 8887 section 4.1: the socket lives on the credentials that opened it."""
+    from websockets.exceptions import ConnectionClosed
+
+    from satchel.auth.tokens import token_hash
+
+    with connect(
+        f"ws://127.0.0.1:{server.port}/jmap/ws/",
+        subprotocols=["jmap"],  # type: ignore[list-item]
+        additional_headers={"Authorization": server.alice.bearer},
+        open_timeout=TIMEOUT,
+    ) as ws:
+        request(ws, "before", ["Core/echo", {}, "c"])
+        assert receive(ws)["requestId"] == "before"
+        server.store.write_sync("", lambda txn: txn.delete_token(token_hash(server.alice.token)))
+        request(ws, "after", ["Core/echo", {}, "c"])
+        with pytest.raises(ConnectionClosed) as closed:
+            receive(ws)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
