@@ -289,3 +289,58 @@ async def test_a_stream_that_cannot_write_coalesces_instead_of_queueing() -> Non
         "b": {"Thread": encode_state(999, "Thread")},
     }
     sender.stop()
+
+
+def test_satchel_serve_ends_open_streams_when_told_to_stop(tmp_path: Any) -> None:
+    """uvicorn waits up to 30 s for in-flight responses on SIGTERM, and a stream never ends by
+    itself: the push bus closes its listeners on the signal, so streams end and the server exits
+    at once (workers=2: the streams live in the worker processes)."""
+    import signal
+    import socket
+    import time
+
+    from http_support import add_user
+
+    from satchel.store import open_store
+
+    data = tmp_path / "data"
+    store = open_store(data)
+    alice = add_user(store, "alice", "alice-secret-password")
+    store.close_sync()
+    (data / "satchel.toml").write_text('failed_login_delay = 0.0\nlog_level = "warning"\n')
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SATCHEL_")}
+    serve = [sys.executable, "-m", "satchel", "serve", "--data", str(data), "--lmtp", "off"]
+    process = subprocess.Popen(
+        [*serve, "--listen", f"127.0.0.1:{port}", "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/.well-known/jmap", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        with (
+            httpx.Client(base_url=url, headers=alice.headers(), timeout=10) as http,
+            http.stream("GET", PATH + "?types=*&closeafter=no&ping=0") as response,
+        ):
+            lines = response.iter_lines()
+            assert next(lines).startswith(":")  # the stream is open
+            stopping = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            assert list(lines) == [""]  # then it ends, with nothing more
+        process.communicate(timeout=20)
+        assert time.monotonic() - stopping < 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
