@@ -214,3 +214,19 @@ async def test_garbage_datagrams_are_ignored(pushed: Pushed) -> None:
         sender.send(encode_message(pushed.alice[1].id, {"Mailbox": 5}))
     change = await next_change(listener)
     assert change.changed == {"Mailbox": _state(5, "Mailbox")}
+
+
+async def test_a_data_directory_too_deep_for_a_socket_path(tmp_path: Path) -> None:
+    """sun_path holds 107 bytes: deeper directories are reached through a directory fd."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60) / "push"
+    receiver, sender = SocketBus(deep), SocketBus(deep)
+    await receiver.start()
+    try:
+        assert len(str(deep / (receiver.socket_name or ""))) > 107
+        listener = receiver.listen(["acct"])
+        sender.publish(CommitResult("acct", 3, {"Email"}))
+        change = await next_change(listener)
+        assert change.changed == {"Email": _state(3, "Email")}
+    finally:
+        await receiver.stop()
+        await sender.stop()
