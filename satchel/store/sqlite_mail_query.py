@@ -274,11 +274,13 @@ def _by_arrival(
     conditions filter as they come. A word in half of 100k Emails: 9-25 ms -> 0.1 ms."""
     builder = _Builder(account_id)
     builder.params.extend((expression, account_id))
-    where = ["f.email_fts MATCH ?", "e.account_id = ?"]
+    # CROSS JOIN and `+`: the matches always drive (SQLite would otherwise walk the account's
+    # Emails when counting, evaluating the MATCH once per Email: minutes at 100k).
+    where = ["f.email_fts MATCH ?", "+e.account_id = ?"]
     where.extend(builder.condition(name, value) for name, value in items)
     where.extend(builder.node(node) for node in others)
     return SqlQuery(
-        source="email_fts AS f JOIN emails AS e ON e.num = f.rowid",
+        source="email_fts AS f CROSS JOIN emails AS e ON e.num = f.rowid",
         columns="e.id, e.thread_id",
         where=" AND ".join(where),
         count_where=" AND ".join(where),
