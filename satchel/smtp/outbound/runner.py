@@ -31,6 +31,7 @@ from satchel.mail.ingest import IngestError
 from satchel.mail.recipients import is_local
 from satchel.mail.submission.envelope import notify, parameter
 from satchel.mail.submission.status import sync_submission
+from satchel.mail.vacation_delivery import schedule_auto_reply
 from satchel.smtp.outbound.dsn import Failure, compose_dsn
 from satchel.smtp.outbound.local import deliver_local, local_trace, resolve_local
 from satchel.smtp.outbound.queue_entry import new_outbound
@@ -231,6 +232,8 @@ async def _deliver_one_local(
     except StoreError as error:
         log.warning("outbound %s: local delivery to %s failed: %s", message.id, address, error)
         return _Outcome(address, "queued", "451 4.3.0 Temporary failure, will retry")
+    # The same vacation auto-reply an LMTP delivery gets (RFC 3834 rules; null senders none).
+    schedule_auto_reply(store, settings, recipient.account_id, raw)
     return _Outcome(address, "delivered", DELIVERED_REPLY, recorded=True)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from submission_client import SubmissionClient
 
+from satchel.mail.vacation_delivery import auto_replies_settled
+
 
 async def _inbox(client: SubmissionClient) -> list[dict[str, object]]:
     inbox = await client.mailbox_id("inbox")
@@ -140,3 +142,21 @@ async def test_destroying_a_submission_forgets_only_the_record(
     got = await alice.ok("EmailSubmission/get", ids=[submission_id])
     assert got["notFound"] == [submission_id]
     assert len(await _inbox(bob)) == 1
+
+
+async def test_a_local_recipient_on_vacation_answers_once(
+    alice: SubmissionClient, bob: SubmissionClient
+) -> None:
+    """Mail sent through EmailSubmission gets the recipient's vacation reply, as LMTP mail
+    does, and only once per sender (RFC 3834)."""
+    bob.using = [*bob.using, "urn:ietf:params:jmap:vacationresponse"]
+    await bob.ok(
+        "VacationResponse/set",
+        update={"singleton": {"isEnabled": True, "subject": "Away", "textBody": "Back Monday."}},
+    )
+    for _ in range(2):
+        await alice.submit(await alice.draft())
+        await auto_replies_settled()
+    replies = [e for e in await _inbox(alice) if e["subject"] == "Away"]
+    assert len(replies) == 1
+    assert [a["email"] for a in replies[0]["from"]] == ["bob@example.org"]
