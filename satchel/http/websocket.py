@@ -22,7 +22,7 @@ from satchel.core import engine
 from satchel.core.context import RequestContext
 from satchel.core.errors import RequestError
 from satchel.core.registry import Capability, Registry
-from satchel.http.authn import accounts_of, unauthorized
+from satchel.http.authn import accounts_of, credential_key, unauthorized
 from satchel.http.eventsource import PushEndpoints
 from satchel.http.responses import HttpProblem, http_problem_response, request_error_response
 from satchel.push.bus import Listener, StateChange
@@ -182,6 +182,7 @@ class Connection:
             store=services.store,
             registry=services.registry,
             limits=services.limits,
+            credential=credential_key(self.authorization),
         )
         try:
             response = await engine.process(ctx, message.request)

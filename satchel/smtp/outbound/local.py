@@ -16,7 +16,13 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from satchel.config import Settings
-from satchel.mail.ingest import Incoming, mailbox_id_by_role_or_name, prepare, store_email
+from satchel.mail.ingest import (
+    Incoming,
+    mailbox_id_by_role_or_name,
+    mark_delivered,
+    prepare,
+    store_email,
+)
 from satchel.mail.provision import ensure_mail_account
 from satchel.mail.recipients import Recipient, resolve
 from satchel.store.base import Store, WriteTxn
@@ -67,6 +73,7 @@ async def deliver_local(
     def write(txn: WriteTxn) -> str:
         ensure_mail_account(txn)
         email_id = store_email(txn, prepared)
+        mark_delivered(txn)  # new mail arrived: EmailDelivery changes (RFC 8621 section 1.5)
         if also is not None:
             also(txn, prepared.blob_id)
         return email_id

@@ -7,6 +7,7 @@ from __future__ import annotations
 from submission_client import SubmissionClient
 
 from satchel.mail.vacation_delivery import auto_replies_settled
+from satchel.store.base import ReadTxn
 
 
 async def _inbox(client: SubmissionClient) -> list[dict[str, object]]:
@@ -160,3 +161,16 @@ async def test_a_local_recipient_on_vacation_answers_once(
     replies = [e for e in await _inbox(alice) if e["subject"] == "Away"]
     assert len(replies) == 1
     assert [a["email"] for a in replies[0]["from"]] == ["bob@example.org"]
+
+
+async def test_local_delivery_advances_email_delivery(
+    alice: SubmissionClient, bob: SubmissionClient
+) -> None:
+    """RFC 8621 section 1.5: new mail for bob moves his EmailDelivery push state."""
+
+    def delivery_state(txn: ReadTxn) -> int:
+        return txn.type_state(bob.account_id, "EmailDelivery").high
+
+    before = bob.store.read_sync(delivery_state)
+    await alice.submit(await alice.draft())
+    assert bob.store.read_sync(delivery_state) > before
