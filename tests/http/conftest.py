@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 import uvicorn
-from http_support import LiveServer, MakeServer, add_user, serve_in_thread
+from http_support import LiveServer, MakeServer, add_user
+from live_server import serve_in_thread
 
 from satchel.config import load_settings
 from satchel.core.limits import CoreLimits

@@ -1,18 +1,17 @@
-"""Helpers for the HTTP tests: test users, a live server handle, running uvicorn in a thread."""
+"""Helpers for the HTTP tests: test users and a live server handle (the server itself runs on a
+thread through `live_server.serve_in_thread`)."""
 
 from __future__ import annotations
 
 import base64
 import dataclasses
 import functools
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-import uvicorn
 
 from satchel.auth.passwords import hash_password
 from satchel.auth.tokens import generate_token, token_hash
@@ -76,28 +75,6 @@ def add_user(store: Store, username: str, password: str) -> HttpUser:
 
     (user_id, account_id), _ = store.write_sync("", create)
     return HttpUser(username, password, user_id, account_id, token)
-
-
-def serve_in_thread(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
-    config = uvicorn.Config(
-        app,
-        loop="uvloop",
-        http="httptools",
-        ws="websockets-sansio",
-        lifespan="on",
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    return server, thread
 
 
 MakeServer = Callable[..., LiveServer]

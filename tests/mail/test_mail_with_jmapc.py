@@ -5,18 +5,12 @@ Email/set keywords, SearchSnippet/get. Mail arrives through ingest, as LMTP deli
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import jmapc
 import pytest
-import requests
-import requests.adapters
-import uvicorn
 from jmapc.methods import (
     EmailGet,
     EmailGetResponse,
@@ -31,11 +25,11 @@ from jmapc.methods import (
     ThreadGet,
     ThreadGetResponse,
 )
+from live_server import jmapc_client, serving
 from mail_client import message, multipart_message
 
 from satchel.auth.passwords import hash_password
 from satchel.config import load_settings
-from satchel.http.app import create_app
 from satchel.mail.ingest import Incoming, ingest
 from satchel.services import open_services
 from satchel.store.base import Store, WriteTxn
@@ -48,13 +42,6 @@ class Server:
     port: int
     store: Store
     account_id: str
-
-
-class HttpsToHttpAdapter(requests.adapters.HTTPAdapter):
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
-        assert request.url is not None
-        request.url = "http://" + request.url.removeprefix("https://")
-        return super().send(request, *args, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -74,25 +61,12 @@ def server(tmp_path: Path, password_hash: str) -> Iterator[Server]:
         return txn.accounts_for_user(user.id)[0].id
 
     account_id, _ = store.write_sync("", create)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(create_app(services), log_level="warning", lifespan="on", ws="none")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not uv.started:
-        assert thread.is_alive()
-        threading.Event().wait(0.01)
-    yield Server(sock.getsockname()[1], store, account_id)
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serving(services) as port:
+        yield Server(port, store, account_id)
 
 
 def _client(server: Server) -> jmapc.Client:
-    host = f"127.0.0.1:{server.port}"
-    client = jmapc.Client.create_with_password(host=host, user="alice", password=PASSWORD)
-    client.requests_session.mount(f"https://{host}/", HttpsToHttpAdapter())
-    return client
+    return jmapc_client(server.port, user="alice", password=PASSWORD)
 
 
 def _deliver(server: Server, raw: bytes, received_at: float) -> str:

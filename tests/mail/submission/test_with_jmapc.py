@@ -4,18 +4,12 @@ request, then EmailSubmission/get; bob finds the message in his Inbox."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import jmapc
 import pytest
-import requests
-import requests.adapters
-import uvicorn
 from jmapc.methods import (
     EmailSetResponse,
     EmailSubmissionGet,
@@ -27,10 +21,10 @@ from jmapc.methods import (
     MailboxGet,
     MailboxGetResponse,
 )
+from live_server import jmapc_client, serving
 
 from satchel.auth.passwords import hash_password
 from satchel.config import load_settings
-from satchel.http.app import create_app
 from satchel.services import open_services
 from satchel.store.base import Store, WriteTxn
 
@@ -42,13 +36,6 @@ class Server:
     port: int
     store: Store
     bob_account: str
-
-
-class HttpsToHttpAdapter(requests.adapters.HTTPAdapter):
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
-        assert request.url is not None
-        request.url = "http://" + request.url.removeprefix("https://")
-        return super().send(request, *args, **kwargs)
 
 
 @pytest.fixture
@@ -68,24 +55,12 @@ def server(tmp_path: Path) -> Iterator[Server]:
         return txn.accounts_for_user(bob.id)[0].id
 
     bob_account, _ = store.write_sync("", create)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(create_app(services), log_level="warning", lifespan="on", ws="none")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not uv.started:
-        assert thread.is_alive()
-        threading.Event().wait(0.01)
-    yield Server(sock.getsockname()[1], store, bob_account)
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serving(services) as port:
+        yield Server(port, store, bob_account)
 
 
 def test_jmapc_sends_a_draft_and_files_it_in_sent(server: Server) -> None:
-    host = f"127.0.0.1:{server.port}"
-    client = jmapc.Client.create_with_password(host=host, user="alice", password=PASSWORD)
-    client.requests_session.mount(f"https://{host}/", HttpsToHttpAdapter())
+    client = jmapc_client(server.port, user="alice", password=PASSWORD)
     identities = client.request(IdentityGet(ids=None))
     assert isinstance(identities, IdentityGetResponse)
     identity = identities.data[0]

@@ -5,8 +5,6 @@ and /set work through method classes declared the way jmapc declares its own."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +14,6 @@ import jmapc
 import pytest
 import requests
 import requests.adapters
-import uvicorn
 from dataclasses_json import config
 from jmapc.methods import (
     IdentityChanges,
@@ -28,10 +25,10 @@ from jmapc.methods import (
 )
 from jmapc.methods.base import Get, GetResponse, Set, SetResponse
 from jmapc.serializer import Model
+from live_server import jmapc_client, serving
 
 from satchel.auth.passwords import hash_password
 from satchel.config import load_settings
-from satchel.http.app import create_app
 from satchel.services import open_services
 from satchel.store.base import WriteTxn
 
@@ -77,13 +74,6 @@ class VacationResponseSetResponse(VacationBase, SetResponse):
     updated: dict[str, Any] | None
 
 
-class HttpsToHttpAdapter(requests.adapters.HTTPAdapter):
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
-        assert request.url is not None
-        request.url = "http://" + request.url.removeprefix("https://")
-        return super().send(request, *args, **kwargs)
-
-
 @pytest.fixture
 def port(tmp_path: Path) -> Iterator[int]:
     settings = load_settings(
@@ -98,25 +88,12 @@ def port(tmp_path: Path) -> Iterator[int]:
         txn.create_user("alice", password_hash, None)
 
     services.store.write_sync("", create)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    uv_config = uvicorn.Config(create_app(services), log_level="warning", lifespan="on", ws="none")
-    uv = uvicorn.Server(uv_config)
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not uv.started:
-        assert thread.is_alive()
-        threading.Event().wait(0.01)
-    yield sock.getsockname()[1]
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serving(services) as port:
+        yield port
 
 
 def client_for(port: int) -> jmapc.Client:
-    host = f"127.0.0.1:{port}"
-    client = jmapc.Client.create_with_password(host=host, user="alice", password=PASSWORD)
-    client.requests_session.mount(f"https://{host}/", HttpsToHttpAdapter())
-    return client
+    return jmapc_client(port, user="alice", password=PASSWORD)
 
 
 def test_session_advertises_submission_and_vacation(port: int) -> None:

@@ -18,7 +18,8 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "http"))
 
-from http_support import HttpUser, add_user, serve_in_thread
+from http_support import HttpUser, add_user
+from live_server import serve_in_thread
 from pushsub_support import Jmap, PushService, Subscriber
 
 from satchel.config import load_settings

@@ -1,0 +1,77 @@
+"""A real Satchel application served by uvicorn on a thread and a socket of its own, and jmapc
+clients for it: shared by the HTTP tests and the mail tests that drive a real client."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import jmapc
+import requests
+import requests.adapters
+import uvicorn
+
+from satchel.http.app import create_app
+from satchel.services import Services
+
+
+def serve_in_thread(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
+    """Run `app` as `satchel serve` does (uvloop, httptools, websockets) on a bound socket."""
+    config = uvicorn.Config(
+        app,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    return server, thread
+
+
+@contextlib.contextmanager
+def serving(services: Services) -> Iterator[int]:
+    """Serve `services` on a free loopback port for the block; the port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server, thread = serve_in_thread(create_app(services), sock)
+    try:
+        yield int(sock.getsockname()[1])
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+class HttpsToHttpAdapter(requests.adapters.HTTPAdapter):
+    """jmapc always speaks https; the test servers speak plain http."""
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        assert request.url is not None
+        request.url = "http://" + request.url.removeprefix("https://")
+        return super().send(request, *args, **kwargs)
+
+
+def jmapc_client(port: int, **auth: str) -> jmapc.Client:
+    """A jmapc client of the server on `port`: `user=` and `password=`, or `token=`."""
+    host = f"127.0.0.1:{port}"
+    if "token" in auth:
+        client = jmapc.Client.create_with_api_token(host=host, api_token=auth["token"])
+    else:
+        client = jmapc.Client.create_with_password(
+            host=host, user=auth["user"], password=auth["password"]
+        )
+    client.requests_session.mount(f"https://{host}/", HttpsToHttpAdapter())
+    return client
