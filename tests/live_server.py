@@ -1,15 +1,21 @@
-"""A real Satchel application served by uvicorn on a thread and a socket of its own, and jmapc
-clients for it: shared by the HTTP tests and the mail tests that drive a real client."""
+"""A real Satchel for tests: the application served by uvicorn on a thread and a socket of its
+own, or `satchel serve` as real processes; and jmapc clients for either."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import jmapc
 import requests
 import requests.adapters
@@ -75,3 +81,62 @@ def jmapc_client(port: int, **auth: str) -> jmapc.Client:
         )
     client.requests_session.mount(f"https://{host}/", HttpsToHttpAdapter())
     return client
+
+
+# --- `satchel serve` as processes --------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SATCHEL_")}
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def start_serve(data: Path, listen: str, url: str, workers: int) -> subprocess.Popen[bytes]:
+    """`python -m satchel serve` on `data`; returns once `url` answers."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "satchel",
+            "serve",
+            "--data",
+            str(data),
+            "--listen",
+            listen,
+            "--workers",
+            str(workers),
+            "--lmtp",
+            "off",  # parallel test runs must not collide on the LMTP port
+        ],
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/.well-known/jmap", timeout=1).status_code == 401:
+                return process
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("server did not start: " + process.communicate()[1].decode())
+        time.sleep(0.1)
+
+
+def stop_serve(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: a graceful shutdown without a traceback. One uvicorn process re-raises the
+    signal once it has shut down (so it ends "killed by SIGTERM"); a supervisor exits 0."""
+    process.terminate()
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode in (0, -signal.SIGTERM), stderr.decode()
+    assert b"Traceback" not in stderr, stderr.decode()

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,23 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 from http_support import CORE, HttpUser, add_user
+from live_server import free_port, start_serve, stop_serve
 
 from satchel.store import open_store
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SATCHEL_")}
-    env["NO_COLOR"] = "1"
-    return env
 
 
 def _socket_inode(server_port: int, client_port: int) -> str | None:
@@ -85,49 +70,6 @@ def serving_pid(parent: int, server_port: int, response: httpx.Response) -> int 
             except OSError:
                 continue
     return None
-
-
-def start_serve(data: Path, listen: str, url: str, workers: int) -> subprocess.Popen[bytes]:
-    """`python -m satchel serve` on `data`; returns once `url` answers."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "satchel",
-            "serve",
-            "--data",
-            str(data),
-            "--listen",
-            listen,
-            "--workers",
-            str(workers),
-            "--lmtp",
-            "off",  # parallel test runs must not collide on the LMTP port
-        ],
-        env=clean_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/.well-known/jmap", timeout=1).status_code == 401:
-                return process
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("server did not start: " + process.communicate()[1].decode())
-        time.sleep(0.1)
-
-
-def stop_serve(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM: a graceful shutdown without a traceback. One uvicorn process re-raises the
-    signal once it has shut down (so it ends "killed by SIGTERM"); a supervisor exits 0."""
-    process.terminate()
-    _, stderr = process.communicate(timeout=30)
-    assert process.returncode in (0, -signal.SIGTERM), stderr.decode()
-    assert b"Traceback" not in stderr, stderr.decode()
 
 
 def prepare_data(data: Path, names: tuple[str, ...]) -> list[HttpUser]:

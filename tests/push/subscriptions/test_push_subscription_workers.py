@@ -3,48 +3,18 @@ is POSTed to a push subscription once (only the flock holder delivers)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
 from http_support import add_user
+from live_server import free_port, start_serve, stop_serve
 from pushsub_support import MAIL, Jmap, PushService
 
 from satchel.store import open_store
 
 USING = ("urn:ietf:params:jmap:core", MAIL)
 SETTLE_SECONDS = 0.3
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _serve(data: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SATCHEL_")}
-    command = [sys.executable, "-m", "satchel", "serve", "--data", str(data)]
-    command += ["--listen", f"127.0.0.1:{port}", "--workers", "2", "--lmtp", "off"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/.well-known/jmap", timeout=1).status_code == 401:
-                return process
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("server did not start: " + process.communicate()[1].decode())
-        time.sleep(0.05)
 
 
 def test_two_workers_push_each_change_once(tmp_path: Path, push_service: PushService) -> None:
@@ -55,8 +25,9 @@ def test_two_workers_push_each_change_once(tmp_path: Path, push_service: PushSer
     (data / "satchel.toml").write_text(
         'failed_login_delay = 0.0\nlog_level = "warning"\npush_allow_private_urls = true\n'
     )
-    port = _free_port()
-    process = _serve(data, port)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start_serve(data, f"127.0.0.1:{port}", url, workers=2)
     clients: list[Jmap] = []
     try:
         # A client per connection, so the requests spread over both workers.
@@ -96,7 +67,4 @@ def test_two_workers_push_each_change_once(tmp_path: Path, push_service: PushSer
     finally:
         for client in clients:
             client.close()
-        process.terminate()
-        _, stderr = process.communicate(timeout=30)
-        assert process.returncode in (0, -signal.SIGTERM), stderr.decode()
-        assert b"Traceback" not in stderr, stderr.decode()
+        stop_serve(process)
