@@ -170,9 +170,8 @@ class _Builder:
             if not isinstance(value, bool):
                 raise UnsupportedFilter("hasAttachment must be a Boolean")
             return self._add("e.has_attachment = ?", int(value))
-        if name == "text" or name in COLUMN_OF:
-            columns = TEXT_COLUMNS if name == "text" else (COLUMN_OF[name],)
-            expression = match_expression(_text(value, name), columns)
+        if name in _FULL_TEXT:
+            expression = text_expression(name, _text(value, name))
             return "0" if expression is None else self._add(_FTS, expression)
         if name == "header":
             return self._header(value)
@@ -238,14 +237,19 @@ def required_text(filter: Any) -> list[str]:
     items: list[tuple[str, Any]] = []
     if filter is not None:
         _conjuncts(filter, items, [])
-    found = []
-    for name, value in items:
-        if name in _FULL_TEXT and isinstance(value, str):
-            columns = TEXT_COLUMNS if name == "text" else (COLUMN_OF[name],)
-            expression = match_expression(value, columns)
-            if expression is not None:
-                found.append(expression)
-    return found
+    found = [
+        text_expression(name, value)
+        for name, value in items
+        if name in _FULL_TEXT and isinstance(value, str)
+    ]
+    return [expression for expression in found if expression is not None]
+
+
+def text_expression(name: str, value: str) -> str | None:
+    """The FTS5 expression of one full-text condition (`text` or a single field's), or None
+    when the value holds nothing searchable."""
+    columns = TEXT_COLUMNS if name == "text" else (COLUMN_OF[name],)
+    return match_expression(value, columns)
 
 
 def newest_first(query: EmailQuery) -> bool:
@@ -258,8 +262,7 @@ def _text_match(items: list[tuple[str, Any]]) -> str | None:
     """Take the first required full-text condition out of `items`: its FTS5 expression."""
     for index, (name, value) in enumerate(items):
         if name in _FULL_TEXT and isinstance(value, str):
-            columns = TEXT_COLUMNS if name == "text" else (COLUMN_OF[name],)
-            expression = match_expression(value, columns)
+            expression = text_expression(name, value)
             if expression is not None:
                 del items[index]
                 return expression
