@@ -4,47 +4,25 @@ between them and turns every failure of one call into that call's error response
 
 HTTP POST and WebSocket both call it; there are no headers or status codes here.
 
-Methods registered with `writes=True` run one at a time per account within this process, so a
-/set never interleaves with another request's /set on the same account between its awaits;
-across processes the store's write transaction (one writer, or a per-account row lock) orders
-them. Readers never wait.
+Calls from concurrent requests run concurrently, writers too: every method does its
+state-dependent work (ifInState, existence, counters) inside one store write transaction, and the
+store orders those transactions, within a process and across processes alike. Concurrent writes
+to one account are what lets the store commit them together.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
-import weakref
 from typing import Any
 
 from satchel.core.context import RequestContext
 from satchel.core.errors import MethodError, unknown_capability
 from satchel.core.refs import resolve_arguments
-from satchel.core.registry import MethodSpec
 from satchel.core.request import Invocation, Request
 from satchel.core.session import session_state
 
 log = logging.getLogger(__name__)
-
-
-class AccountLocks:
-    """One asyncio.Lock per account with a writer in flight; a lock nobody holds or awaits is
-    dropped, so the table is as small as the number of accounts being written right now."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    def __call__(self, account_id: str) -> asyncio.Lock:
-        lock = self._locks.get(account_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[account_id] = lock
-        return lock
-
-
-_writer_locks = AccountLocks()
 
 
 async def process(ctx: RequestContext, request: Request) -> dict[str, Any]:
@@ -96,8 +74,7 @@ async def _run_call(
             )
         # RFC 8620 section 3.7: references resolve against earlier responses of this request.
         arguments = resolve_arguments(call.arguments, responses)
-        async with _serialised(spec, arguments):
-            results = await spec.handler(ctx, arguments)
+        results = await spec.handler(ctx, arguments)
         return [_tagged(name, args, call.call_id) for name, args in results]
     except MethodError as error:
         return [["error", error.to_json(), call.call_id]]
@@ -107,16 +84,6 @@ async def _run_call(
         log.exception("method %s (call %r) failed, incident %s", call.name, call.call_id, incident)
         description = f"unexpected server error in {call.name} (incident {incident})"
         return [["error", {"type": "serverFail", "description": description}, call.call_id]]
-
-
-def _serialised(
-    spec: MethodSpec, arguments: dict[str, Any]
-) -> contextlib.AbstractAsyncContextManager[Any]:
-    """The account's writer lock for a writing method, else nothing to wait for."""
-    account_id = arguments.get("accountId")
-    if spec.writes and isinstance(account_id, str):
-        return _writer_locks(account_id)
-    return contextlib.nullcontext()
 
 
 def _tagged(name: Any, args: Any, call_id: str) -> list[Any]:

@@ -1,15 +1,17 @@
 """The embedded store: one SQLite file (`DATA/satchel.db`) plus content-addressed blob files.
 
 Threading (DESIGN.md, seam 2): a transaction is one synchronous function, so it costs one thread
-hop. All writes go to one dedicated writer thread with its own connection, each inside
-`BEGIN IMMEDIATE ... COMMIT`, which also serialises writers in *other processes* sharing the file
-(they wait up to `busy_timeout`). Reads run on a small pool of reader threads, each with its own
-connection, each read function inside one `BEGIN` so it sees a single snapshot (WAL lets readers
-and the writer proceed together).
+hop. All writes go to one dedicated writer thread with its own connection (`sqlite_writer.py`),
+inside `BEGIN IMMEDIATE ... COMMIT`, which also serialises writers in *other processes* sharing
+the file (they wait up to `busy_timeout`). Reads run on a small pool of reader threads, each with
+its own connection, each read function inside one `BEGIN` so it sees a single snapshot (WAL lets
+readers and the writer proceed together).
 
 Durability: "acknowledged means durable". In WAL mode `synchronous=NORMAL` may lose the last
 commits on power loss (the WAL is fsynced only at checkpoints); `synchronous=FULL` fsyncs the WAL
-at every commit, so a committed /set survives a crash. We pay that fsync per write transaction.
+at every commit, so a committed /set survives a crash. We pay that fsync once per group of
+writes that queued up together (the writer commits them as one transaction, each in its own
+savepoint), and nobody is answered before it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import string
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -60,6 +62,7 @@ from satchel.store.sqlite_outbound import SqliteOutboundRead, SqliteOutboundWrit
 from satchel.store.sqlite_push import SqlitePushRead, SqlitePushWrite
 from satchel.store.sqlite_senders import SqliteSenderRead, SqliteSenderWrite
 from satchel.store.sqlite_vacation import SqliteVacationWrite
+from satchel.store.sqlite_writer import GroupCommitWriter
 
 T = TypeVar("T")
 
@@ -590,10 +593,7 @@ class SqliteStore:
         self._writer_conn = _connect(db_path)
         self._writer_conn.execute("PRAGMA busy_timeout = 0")  # see _begin_immediate
         self._connections.append(self._writer_conn)
-        self._writer_thread: threading.Thread | None = None
-        self._writer = ThreadPoolExecutor(
-            1, thread_name_prefix="satchel-db-writer", initializer=self._mark_writer
-        )
+        self._writer = GroupCommitWriter(self._writer_conn, _begin_immediate)
         self._readers = ThreadPoolExecutor(
             readers, thread_name_prefix="satchel-db-reader", initializer=self._open_reader
         )
@@ -614,9 +614,6 @@ class SqliteStore:
             conn.close()
         return cls(db_path, blobs, readers)
 
-    def _mark_writer(self) -> None:
-        self._writer_thread = threading.current_thread()
-
     def _open_reader(self) -> None:
         conn = _connect(self.db_path)
         conn.execute("PRAGMA query_only = ON")
@@ -636,18 +633,15 @@ class SqliteStore:
         _end(conn, "COMMIT")
         return result
 
-    def _run_write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
-        conn = self._writer_conn
-        _begin_immediate(conn)
-        try:
-            txn = SqliteWrite(conn, account_id, self.blobs)
+    def _submit_write(
+        self, account_id: str, fn: Callable[[WriteTxn], T]
+    ) -> Future[tuple[T, CommitResult]]:
+        def run() -> tuple[T, CommitResult]:
+            txn = SqliteWrite(self._writer_conn, account_id, self.blobs)
             result = fn(txn)
-            commit = txn.commit_result()
-            conn.execute("COMMIT")
-        except BaseException:
-            _end(conn, "ROLLBACK")
-            raise
-        return result, commit
+            return result, txn.commit_result()
+
+        return self._writer.submit(run)
 
     async def read(self, fn: Callable[[ReadTxn], T]) -> T:
         return await asyncio.wrap_future(self._readers.submit(self._run_read, fn))
@@ -658,16 +652,16 @@ class SqliteStore:
         return self._run_read(fn)
 
     async def write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
-        return await asyncio.wrap_future(self._writer.submit(self._run_write, account_id, fn))
+        return await asyncio.wrap_future(self._submit_write(account_id, fn))
 
     def read_sync(self, fn: Callable[[ReadTxn], T]) -> T:
         return self._readers.submit(self._run_read, fn).result()
 
     def write_sync(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
-        if threading.current_thread() is self._writer_thread:
+        if threading.current_thread() is self._writer.thread:
             # Waiting here for the one writer thread, from that thread, would hang forever.
             raise RuntimeError("write_sync called inside a write transaction")
-        return self._writer.submit(self._run_write, account_id, fn).result()
+        return self._submit_write(account_id, fn).result()
 
     # --- closing --------------------------------------------------------------------------------
     async def close(self) -> None:
@@ -678,7 +672,7 @@ class SqliteStore:
         if self._closed:
             return
         self._closed = True
-        self._writer.shutdown(wait=True)
+        self._writer.shutdown()
         self._readers.shutdown(wait=True)
         with self._connections_lock:
             connections, self._connections = self._connections, []

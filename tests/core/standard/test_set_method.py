@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from jmap_client import Jmap
 from note_type import CREATED_AT
 
@@ -325,3 +327,22 @@ async def test_created_reports_computed_server_set_values(jmap: Jmap) -> None:
     assert result["created"]["k"]["childCount"] == 0
     got = await jmap.ok("Note/get", ids=[result["created"]["p"]["id"]], properties=["childCount"])
     assert got["list"][0]["childCount"] == 1
+
+
+async def test_concurrent_sets_with_the_same_if_in_state_let_exactly_one_through(
+    jmap: Jmap,
+) -> None:
+    # Two clients racing on one state: the store orders the transactions, so the second
+    # sees the first's change and must be refused (RFC 8620 section 5.3, ifInState).
+    state = await jmap.state()
+    answers = await asyncio.gather(
+        *(
+            jmap.responses("Note/set", ifInState=state, create={"x": {"title": str(i)}})
+            for i in range(6)
+        )
+    )
+    kinds = sorted(answer[0][0] for answer in answers)
+    assert kinds == ["Note/set"] + ["error"] * 5
+    errors = [answer[0][1]["type"] for answer in answers if answer[0][0] == "error"]
+    assert errors == ["stateMismatch"] * 5
+    assert len((await jmap.ok("Note/get", ids=None))["list"]) == 1

@@ -1,0 +1,122 @@
+"""The one writer thread of a SQLite store, committing in groups.
+
+Every write transaction of the process runs on this thread, on its one connection. With
+`synchronous=FULL` each COMMIT costs an fsync of the WAL, far more than a small transaction's own
+work, so writes that queue up while a transaction runs join it: each runs inside its own
+savepoint (a failure rolls back only that write, and only its caller sees the error), and they
+share one COMMIT. Nobody's future resolves before that COMMIT returns, so "acknowledged means
+durable" holds for every write of the group; if the COMMIT fails, every write of the group fails.
+
+The group is bounded (`MAX_GROUP` writes, `GROUP_BUDGET` seconds of work) because it holds the
+database's write lock, which writers in other processes are waiting for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+MAX_GROUP = 32
+GROUP_BUDGET = 0.02
+
+# (run a write on the connection, its future); None asks the thread to stop.
+_Item = tuple[Callable[[], Any], "Future[Any]"]
+
+
+class GroupCommitWriter:
+    """Runs write functions on one thread and connection, committing queued ones together.
+
+    `begin(conn)` opens the transaction (taking the write lock); each submitted function runs
+    inside it and returns its result; the writer COMMITs."""
+
+    def __init__(self, conn: sqlite3.Connection, begin: Callable[[sqlite3.Connection], None]):
+        self._conn = conn
+        self._begin = begin
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._closed = False
+        self._lock = threading.Lock()
+        self.thread = threading.Thread(target=self._serve, name="satchel-db-writer", daemon=True)
+        self.thread.start()
+
+    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the store is closed")
+            self._queue.put((fn, future))
+        return future
+
+    def shutdown(self) -> None:
+        """Run what was submitted, then stop the thread. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(None)
+        self.thread.join()
+
+    def _serve(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None or not self._group(item):
+                return
+
+    def _group(self, first: _Item) -> bool:
+        """Run `first` and whatever queues up behind it as one transaction; False once asked
+        to stop."""
+        conn = self._conn
+        ran: list[tuple[Future[Any], bool, Any]] = []  # (future, ok, result or exception)
+        keep_serving = True
+        item: _Item | None = first
+        try:
+            self._begin(conn)
+            deadline = time.monotonic() + GROUP_BUDGET
+            while item is not None:
+                fn, future = item
+                if future.set_running_or_notify_cancel():
+                    ran.append((future, *self._one(fn)))
+                if len(ran) >= MAX_GROUP or time.monotonic() > deadline:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    keep_serving = False
+            conn.execute("COMMIT")
+        except BaseException as error:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            for future, _, _ in ran:
+                future.set_exception(error)
+            if item is not None and not item[1].done():
+                item[1].set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return keep_serving
+        for future, ok, value in ran:
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        return keep_serving
+
+    def _one(self, fn: Callable[[], Any]) -> tuple[bool, Any]:
+        """Run one write in its own savepoint: its failure undoes only its own changes."""
+        conn = self._conn
+        conn.execute("SAVEPOINT satchel_write")
+        try:
+            result = fn()
+        except Exception as error:
+            conn.execute("ROLLBACK TO satchel_write")
+            conn.execute("RELEASE satchel_write")
+            return False, error
+        conn.execute("RELEASE satchel_write")
+        return True, result
