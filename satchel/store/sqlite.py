@@ -593,7 +593,9 @@ class SqliteStore:
         self._writer_conn = _connect(db_path)
         self._writer_conn.execute("PRAGMA busy_timeout = 0")  # see _begin_immediate
         self._connections.append(self._writer_conn)
-        self._writer = GroupCommitWriter(self._writer_conn, _begin_immediate)
+        self._writer = GroupCommitWriter(
+            self._writer_conn, _begin_immediate, db_path.with_name(db_path.name + "-writer.lock")
+        )
         self._readers = ThreadPoolExecutor(
             readers, thread_name_prefix="satchel-db-reader", initializer=self._open_reader
         )

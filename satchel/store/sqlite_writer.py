@@ -8,18 +8,25 @@ share one COMMIT. Nobody's future resolves before that COMMIT returns, so "ackno
 durable" holds for every write of the group; if the COMMIT fails, every write of the group fails.
 
 The group is bounded (`MAX_GROUP` writes, `GROUP_BUDGET` seconds of work) because it holds the
-database's write lock, which writers in other processes are waiting for.
+database's write lock, which writers in other processes are waiting for. They wait on an flock
+of a file beside the database, taken before BEGIN and dropped after COMMIT: the kernel wakes the
+next process the moment the lock is free, where polling BEGIN IMMEDIATE (SQLite's busy handler)
+oversleeps by as much as a whole commit. BEGIN IMMEDIATE still guards against writers that do
+not take the flock (an older Satchel, the sqlite3 shell).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 MAX_GROUP = 32
@@ -35,9 +42,15 @@ class GroupCommitWriter:
     `begin(conn)` opens the transaction (taking the write lock); each submitted function runs
     inside it and returns its result; the writer COMMITs."""
 
-    def __init__(self, conn: sqlite3.Connection, begin: Callable[[sqlite3.Connection], None]):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        begin: Callable[[sqlite3.Connection], None],
+        lock_path: Path,
+    ):
         self._conn = conn
         self._begin = begin
+        self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()
@@ -60,6 +73,7 @@ class GroupCommitWriter:
             self._closed = True
             self._queue.put(None)
         self.thread.join()
+        os.close(self._lock_fd)
 
     def _serve(self) -> None:
         while True:
@@ -70,6 +84,13 @@ class GroupCommitWriter:
     def _group(self, first: _Item) -> bool:
         """Run `first` and whatever queues up behind it as one transaction; False once asked
         to stop."""
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            return self._group_locked(first)
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _group_locked(self, first: _Item) -> bool:
         conn = self._conn
         ran: list[tuple[Future[Any], bool, Any]] = []  # (future, ok, result or exception)
         keep_serving = True
