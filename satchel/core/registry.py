@@ -23,12 +23,15 @@ Handler = Callable[["RequestContext", JsonObject], Awaitable[list[MethodResponse
 class Capability:
     """A capability URI with its Session-level value and its per-account value.
 
-    `account_value` returns None when the capability does not apply to an account.
+    `account_value` returns None when the capability does not apply to an account. It must not
+    change with the clock: the Session's `state` digests it. What does (a latest date computed
+    from now) is added by `account_value_now`, given the stable value, when a Session is served.
     """
 
     uri: str
     session_value: Callable[[], JsonObject] = dict
     account_value: Callable[[Account], JsonObject | None] = lambda account: {}
+    account_value_now: Callable[[JsonObject], JsonObject] | None = None
 
 
 @dataclass(frozen=True, slots=True)

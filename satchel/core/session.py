@@ -53,6 +53,12 @@ def build_session(
     state = _digest(session)
     base = base_url.rstrip("/")
     capabilities = session["capabilities"]
+    for account_object in session["accounts"].values():
+        values = account_object["accountCapabilities"]
+        for uri, value in values.items():
+            now = registry.capabilities[uri].account_value_now
+            if now is not None:
+                values[uri] = now(value)
     for uri, url_fields in URL_FIELDS.items():
         if uri in capabilities:
             capabilities[uri] = {**url_fields(base), **capabilities[uri]}

@@ -21,10 +21,15 @@ def account_capability(settings: Settings, account: Account) -> dict[str, Any] |
     if account.is_read_only or not account.is_personal:
         return None
     max_delay = max(0, settings.max_delayed_send_seconds)
-    return {
-        "maxDelayedSend": max_delay,
-        "submissionExtensions": submission_extensions(max_delay, time.time()),
-    }
+    return {"maxDelayedSend": max_delay, "submissionExtensions": submission_extensions(max_delay)}
+
+
+def account_capability_now(value: dict[str, Any]) -> dict[str, Any]:
+    """The capability as served: FUTURERELEASE's latest release date is now plus the interval."""
+    from satchel.mail.submission.envelope import with_latest_release
+
+    extensions = with_latest_release(value["submissionExtensions"], time.time())
+    return {**value, "submissionExtensions": extensions}
 
 
 def register_submission(registry: Registry, settings: Settings) -> None:
@@ -38,6 +43,7 @@ def register_submission(registry: Registry, settings: Settings) -> None:
             uri=SUBMISSION,
             session_value=dict,
             account_value=lambda account: account_capability(settings, account),
+            account_value_now=account_capability_now,
         )
     )
     generic = EMAIL_SUBMISSION.methods - {"set"}

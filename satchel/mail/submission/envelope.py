@@ -224,17 +224,26 @@ def notify(params: tuple[str, ...] | list[str]) -> frozenset[str]:
     return frozenset(value.split(",")) - {"NEVER"}
 
 
-def submission_extensions(max_delay: int, now: float) -> dict[str, list[str]]:
+def submission_extensions(max_delay: int) -> dict[str, list[str]]:
     """What the account capability advertises: exactly the parameters `mail_parameters` and
-    `rcpt_parameters` accept (RFC 4865 section 3: FUTURERELEASE's args are the longest interval
-    in seconds and the latest release date-time, which is now plus that interval; RFC 1870:
-    SIZE's arg is the maximum size; DSN, RFC 3461, is implemented by Satchel itself, which
-    writes the notifications: RFC 8621 section 1.3.2 allows that)."""
+    `rcpt_parameters` accept (RFC 1870: SIZE's arg is the maximum size; DSN, RFC 3461, is
+    implemented by Satchel itself, which writes the notifications: RFC 8621 section 1.3.2 allows
+    that). FUTURERELEASE carries only its interval here: `with_latest_release` adds the date."""
     extensions: dict[str, list[str]] = {"SIZE": [str(MAX_SEND_SIZE)], "8BITMIME": [], "DSN": []}
     if max_delay > 0:
-        latest = datetime.fromtimestamp(int(now) + max_delay, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        extensions["FUTURERELEASE"] = [str(max_delay), latest]
+        extensions["FUTURERELEASE"] = [str(max_delay)]
     return extensions
+
+
+def with_latest_release(extensions: dict[str, list[str]], now: float) -> dict[str, list[str]]:
+    """RFC 4865 section 3: FUTURERELEASE's args are the longest interval in seconds and the
+    latest release date-time, which is now plus that interval."""
+    release = extensions.get("FUTURERELEASE")
+    if not release:
+        return extensions
+    interval = int(release[0])
+    latest = datetime.fromtimestamp(int(now) + interval, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {**extensions, "FUTURERELEASE": [str(interval), latest]}
 
 
 _BCC_FIELD: Final = re.compile(rb"(?im)^bcc[ \t]*:.*(?:\r?\n[ \t].*)*\r?\n")

@@ -125,7 +125,8 @@ async def test_failed_create_runs_no_implicit_email_set(
 async def test_capability_is_advertised_truthfully(alice: SubmissionClient) -> None:
     capability = alice.registry.capabilities["urn:ietf:params:jmap:submission"]
     value = capability.account_value(alice.accounts[0])
-    assert value is not None
+    assert value is not None and capability.account_value_now is not None
+    value = capability.account_value_now(value)
     assert value["maxDelayedSend"] == alice.settings.max_delayed_send_seconds
     extensions = value["submissionExtensions"]
     assert extensions["FUTURERELEASE"][0] == str(alice.settings.max_delayed_send_seconds)
