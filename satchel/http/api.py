@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import time
+
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,10 +20,10 @@ from satchel.core.session import build_session
 from satchel.http.authn import accounts_of, base_url, credential_key, require_user
 from satchel.http.body import check_declared_length, read_capped
 from satchel.http.responses import JsonResponse
-from satchel.http.state import HttpState
+from satchel.http.state import SESSIONS_KEPT, HttpState
 
 # The Session changes whenever accounts or capabilities do; clients must refetch, not cache it.
-SESSION_CACHE_CONTROL = "no-cache, no-store, must-revalidate"
+SESSION_HEADERS = {"Cache-Control": "no-cache, no-store, must-revalidate"}
 
 
 async def session(state: HttpState, request: Request) -> Response:
@@ -28,8 +31,19 @@ async def session(state: HttpState, request: Request) -> Response:
     user = await require_user(request, services)
     base = base_url(request, services)
     accounts = await accounts_of(services.store, user)
-    body = build_session(services.registry, services.limits, user, accounts, base)
-    return JsonResponse(body, headers={"Cache-Control": SESSION_CACHE_CONTROL})
+    # A capability may advertise the current time (FUTURERELEASE's latest release date, to the
+    # second), so a remembered Session serves only within the second it was built in.
+    key, second = (user, tuple(accounts), base), int(time.time())
+    cached = state.sessions.get(key)
+    if cached is not None and cached[0] == second:
+        body = cached[1]
+    else:
+        if len(state.sessions) >= SESSIONS_KEPT:
+            state.sessions.clear()
+        session_object = build_session(services.registry, services.limits, user, accounts, base)
+        body = orjson.dumps(session_object)
+        state.sessions[key] = (second, body)
+    return Response(body, media_type="application/json", headers=SESSION_HEADERS)
 
 
 def check_json_content_type(request: Request) -> None:

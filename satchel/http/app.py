@@ -19,14 +19,16 @@ from starlette.routing import Route, WebSocketRoute
 
 from satchel.http import api, download, upload
 from satchel.http.cors import CorsMiddleware
+from satchel.http.direct import DirectRoute, DirectRoutes
 from satchel.http.errors import EXCEPTION_HANDLERS, LastResortMiddleware
-from satchel.http.eventsource import EventSourceMiddleware, PushEndpoints
+from satchel.http.eventsource import EVENTSOURCE_PATH, PushEndpoints, eventsource
 from satchel.http.expiry import expiry_loop
 from satchel.http.state import HttpState
 from satchel.http.websocket import WS_PATH, register_websocket, websocket_endpoint
 from satchel.push.wiring import start_push, stop_push
 from satchel.services import Services
 
+SESSION_PATH = "/.well-known/jmap"
 API_PATH = "/jmap/api/"
 UPLOAD_PATH = "/jmap/upload/{accountId}/"
 DOWNLOAD_PATH = "/jmap/download/{accountId}/{blobId}/{name:path}"
@@ -59,17 +61,25 @@ def create_app(
             await stop_push(services)
             await services.store.close()
 
+    direct = {
+        SESSION_PATH: DirectRoute(["GET", "HEAD"], partial(api.session, state)),
+        API_PATH: DirectRoute(["GET", "HEAD", "POST"], partial(api.api_resource, state)),
+        EVENTSOURCE_PATH: DirectRoute(["GET"], partial(eventsource, push)),
+    }
+    # Also in the router, which only sees them misspelt: it redirects "/jmap/api" to "/jmap/api/".
     routes = [
-        Route("/.well-known/jmap", partial(api.session, state), methods=["GET"]),
-        Route(API_PATH, partial(api.api_resource, state), methods=["GET", "POST"]),
+        *(
+            Route(path, route.endpoint, methods=list(route.methods))
+            for path, route in direct.items()
+        ),
         Route(UPLOAD_PATH, partial(upload.upload, state), methods=["POST"]),
         Route(DOWNLOAD_PATH, partial(download.download, state), methods=["GET"]),
         WebSocketRoute(WS_PATH, partial(websocket_endpoint, push)),
     ]
     middleware = [
-        # The event-source path is answered ahead of everything below, with its own CORS and
-        # last-resort handling: a long-lived stream keeps its whole call chain alive.
-        Middleware(EventSourceMiddleware, push=push, origins=services.settings.cors_origins),
+        # The Session, the API and the event source are answered ahead of everything below,
+        # with their own CORS and last-resort handling (see direct.py).
+        Middleware(DirectRoutes, routes=direct, origins=services.settings.cors_origins),
         # Outermost first: CORS headers go on every answer, the last-resort 500 included.
         Middleware(CorsMiddleware, origins=services.settings.cors_origins),
         Middleware(LastResortMiddleware),

@@ -53,10 +53,11 @@ async def accounts_of(store: Store, user: User) -> list[Account]:
 
 def base_url(request: Request, services: Services) -> str:
     settings = services.settings
-    client = request.scope.get("client")
-    server = request.scope.get("server")
+    scope = request.scope
+    client = scope.get("client")
+    server = scope.get("server")
     return request_base_url(
-        scheme=request.url.scheme,
+        scheme=scope.get("scheme", "http"),
         headers=request.headers,
         peer=client[0] if client else None,
         server=(server[0], server[1]) if server else None,

@@ -26,14 +26,22 @@ from satchel.http.responses import (
 log = logging.getLogger("satchel.http")
 
 
-async def on_request_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestError)
-    return request_error_response(exc)
+def known_error_response(exc: Exception) -> Response | None:
+    """The problem+json response for a failure that ends a request normally, else None."""
+    if isinstance(exc, RequestError):
+        return request_error_response(exc)
+    if isinstance(exc, HttpProblem):
+        return http_problem_response(exc)
+    if isinstance(exc, ClientDisconnect):
+        # Nobody will read this: the client closed the connection while sending its body.
+        return http_problem_response(HttpProblem(400, "the client disconnected"))
+    return None
 
 
-async def on_http_problem(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HttpProblem)
-    return http_problem_response(exc)
+async def on_known_error(request: Request, exc: Exception) -> Response:
+    response = known_error_response(exc)
+    assert response is not None
+    return response
 
 
 async def on_starlette_http_exception(request: Request, exc: Exception) -> Response:
@@ -45,16 +53,11 @@ async def on_starlette_http_exception(request: Request, exc: Exception) -> Respo
     return http_problem_response(HttpProblem(exc.status_code, detail, headers=exc.headers))
 
 
-async def on_client_disconnect(request: Request, exc: Exception) -> Response:
-    # Nobody will read this: the client closed the connection while sending its body.
-    return http_problem_response(HttpProblem(400, "the client disconnected"))
-
-
 EXCEPTION_HANDLERS: dict[Any, Any] = {
-    RequestError: on_request_error,
-    HttpProblem: on_http_problem,
+    RequestError: on_known_error,
+    HttpProblem: on_known_error,
     HTTPException: on_starlette_http_exception,
-    ClientDisconnect: on_client_disconnect,
+    ClientDisconnect: on_known_error,
 }
 
 

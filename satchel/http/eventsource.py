@@ -18,14 +18,11 @@ from typing import Final
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from satchel.core.errors import RequestError
 from satchel.http.authn import accounts_of, require_user
-from satchel.http.cors import CorsMiddleware
-from satchel.http.errors import LastResortMiddleware
 from satchel.http.limiter import ConcurrencyLimiter
-from satchel.http.responses import HttpProblem, http_problem_response, request_error_response
+from satchel.http.responses import HttpProblem
 from satchel.push.bus import StateChange
 from satchel.push.eventsource import (
     OPENING,
@@ -56,7 +53,6 @@ HEADERS: Final = {
 }
 CONNECTIONS_LIMIT_NAME: Final = "maxPushConnections"
 EVENTSOURCE_PATH: Final = "/jmap/eventsource/"
-ALLOW_GET: Final = {"Allow": "GET"}
 
 
 @dataclass(slots=True)
@@ -94,39 +90,6 @@ async def eventsource(push: PushEndpoints, request: Request) -> Response:
     return EventStream(
         push, parameters, [a.id for a in accounts], request.headers.get("last-event-id"), slot
     )
-
-
-class EventSourceMiddleware:
-    """Serves the event-source path ahead of the router. Each open stream keeps its whole call
-    chain alive for as long as it lasts; answering here, with CORS and the last-resort handler
-    only, instead of through the exception middleware, router, route and request wrappers,
-    keeps an idle stream a few kilobytes smaller (what matters at ten thousand streams)."""
-
-    def __init__(self, app: ASGIApp, push: PushEndpoints, origins: Sequence[str]) -> None:
-        self.app = app
-        self.push = push
-        self.stream_app = CorsMiddleware(LastResortMiddleware(self._serve), origins=origins)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == EVENTSOURCE_PATH:
-            await self.stream_app(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
-
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self._respond(scope, receive)
-        await response(scope, receive, send)
-
-    async def _respond(self, scope: Scope, receive: Receive) -> Response:
-        if scope["method"] != "GET":
-            problem = HttpProblem(405, "method not allowed on this resource", headers=ALLOW_GET)
-            return http_problem_response(problem)
-        try:
-            return await eventsource(self.push, Request(scope, receive))
-        except HttpProblem as problem:
-            return http_problem_response(problem)
-        except RequestError as error:
-            return request_error_response(error)
 
 
 class EventStream(Response):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 
 from http_support import CORE, LiveServer, MakeServer
 
@@ -126,3 +127,25 @@ def test_unknown_route_and_wrong_method_are_problems(server: LiveServer) -> None
     assert wrong.status_code == 405
     assert wrong.headers["content-type"] == "application/problem+json"
     assert "POST" in wrong.headers["allow"]
+
+
+def test_session_state_stays_put_while_the_clock_moves(server: LiveServer) -> None:
+    # FUTURERELEASE advertises "now + interval" (RFC 4865 section 3), which moves every second;
+    # the state must not, or every API response's sessionState would send clients refetching.
+    submission = "urn:ietf:params:jmap:submission"
+    with server.client(server.alice) as http:
+        first = http.get("/.well-known/jmap").json()
+        time.sleep(1.1)
+        second = http.get("/.well-known/jmap").json()
+        response = http.post(
+            "/jmap/api/", json={"using": [CORE], "methodCalls": [["Core/echo", {}, "0"]]}
+        ).json()
+    assert second["state"] == first["state"] == response["sessionState"]
+    releases = [
+        session["accounts"][server.alice.account_id]["accountCapabilities"][submission][
+            "submissionExtensions"
+        ]["FUTURERELEASE"]
+        for session in (first, second)
+    ]
+    assert releases[0][0] == releases[1][0]
+    assert releases[0][1] < releases[1][1]  # the latest release date is served fresh
