@@ -19,7 +19,7 @@ from satchel.store.mail_base import (
     Snippet,
 )
 from satchel.store.mail_text import Highlighter, highlight_preview, highlight_subject
-from satchel.store.sqlite_mail_counts import apply_change, email_state, read_counts
+from satchel.store.sqlite_mail_counts import BASIS_SQL, apply_change, email_state, read_counts
 from satchel.store.sqlite_mail_query import (
     SqlQuery,
     build_query,
@@ -366,50 +366,58 @@ class SqliteMailWrite(SqliteMailRead):
         mailbox_ids: Iterable[str],
         keywords: Iterable[str],
     ) -> None:
-        self._conn.executemany(
-            "INSERT OR IGNORE INTO email_mailboxes"
-            " (num, mailbox_id, account_id, received_at, email_id, thread_id, unread)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(num, m, account_id, received_at, email_id, thread_id, unread) for m in mailbox_ids],
-        )
-        self._conn.executemany(
-            "INSERT OR IGNORE INTO email_keywords (num, keyword, account_id) VALUES (?, ?, ?)",
-            [(num, k, account_id) for k in keywords],
-        )
+        rows = [(num, m, account_id, received_at, email_id, thread_id, unread) for m in mailbox_ids]
+        if rows:
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO email_mailboxes"
+                " (num, mailbox_id, account_id, received_at, email_id, thread_id, unread)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        keyword_rows = [(num, k, account_id) for k in keywords]
+        if keyword_rows:
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO email_keywords (num, keyword, account_id) VALUES (?, ?, ?)",
+                keyword_rows,
+            )
 
     def set_email_flags(
         self, email_id: str, mailbox_ids: Sequence[str], keywords: Sequence[str]
     ) -> None:
         account_id = self._require_account()
+        # One statement reads what the counters know of the Email (email_state), its keyword
+        # rows and the counters' basis (the trash).
         row = self._conn.execute(
-            "SELECT num, thread_id, received_at FROM emails WHERE account_id = ? AND id = ?",
+            "SELECT e.num, e.thread_id, e.received_at, e.unread,"
+            " (SELECT json_group_array(m.mailbox_id) FROM email_mailboxes AS m"
+            " WHERE m.num = e.num),"
+            " (SELECT json_group_array(k.keyword) FROM email_keywords AS k WHERE k.num = e.num),"
+            f" b.* FROM emails AS e, ({BASIS_SQL}) AS b WHERE e.account_id = ?1 AND e.id = ?2",
             (account_id, email_id),
         ).fetchone()
         if row is None:
             raise KeyError(f"Email {email_id} is not indexed")
-        num, thread_id, received_at = row
+        num, thread_id, received_at, old_unread, old_boxes_json, old_keywords_json = row[:6]
+        old_boxes = frozenset(orjson.loads(old_boxes_json))
+        old_keywords = set(orjson.loads(old_keywords_json))
         lowered = {k.lower() for k in keywords}
-        unread = _is_unread(sorted(lowered))
-        before = email_state(self._conn, num)
+        unread = _is_unread(lowered)
+        boxes = frozenset(mailbox_ids)
         # Only the rows that change: a flag flip (the common write) touches no mailbox row but
         # its `unread`, and one keyword row.
-        old_boxes, old_unread = (before[1], before[2]) if before is not None else (frozenset(), 0)
-        boxes = frozenset(mailbox_ids)
         if unread != old_unread:
             self._conn.execute("UPDATE emails SET unread = ? WHERE num = ?", (unread, num))
             self._conn.execute("UPDATE email_mailboxes SET unread = ? WHERE num = ?", (unread, num))
-        self._conn.executemany(
-            "DELETE FROM email_mailboxes WHERE num = ? AND mailbox_id = ?",
-            [(num, m) for m in old_boxes - boxes],
-        )
-        old_keywords = {
-            r[0]
-            for r in self._conn.execute("SELECT keyword FROM email_keywords WHERE num = ?", (num,))
-        }
-        self._conn.executemany(
-            "DELETE FROM email_keywords WHERE num = ? AND keyword = ?",
-            [(num, k) for k in old_keywords - lowered],
-        )
+        if gone := old_boxes - boxes:
+            self._conn.executemany(
+                "DELETE FROM email_mailboxes WHERE num = ? AND mailbox_id = ?",
+                [(num, m) for m in gone],
+            )
+        if dropped := old_keywords - lowered:
+            self._conn.executemany(
+                "DELETE FROM email_keywords WHERE num = ? AND keyword = ?",
+                [(num, k) for k in dropped],
+            )
         self._put_flags(
             num,
             account_id,
@@ -420,8 +428,10 @@ class SqliteMailWrite(SqliteMailRead):
             sorted(boxes - old_boxes),
             sorted(lowered - old_keywords),
         )
+        before = (thread_id, old_boxes, old_unread)
         after = (thread_id, boxes, unread)
-        self._counts_changed(apply_change(self._conn, account_id, before, after))
+        basis = (row[6], bool(row[7]))
+        self._counts_changed(apply_change(self._conn, account_id, before, after, basis))
 
     def delete_email_index(self, email_id: str) -> None:
         account_id = self._require_account()
@@ -467,13 +477,20 @@ class SqliteMailWrite(SqliteMailRead):
         if not mailbox_ids:
             return
         modseq = self.next_modseq()
+        # The common case, one Mailbox, needs no JSON list to build and walk.
+        param: str | bytes = mailbox_ids[0]
+        which = "id = ?"
+        if len(mailbox_ids) > 1:
+            which, param = (
+                "id IN (SELECT value FROM json_each(?))",
+                _json(dict.fromkeys(mailbox_ids)),
+            )
         live = [
             row[0]
             for row in self._conn.execute(
                 "UPDATE records SET updated_modseq = ? WHERE account_id = ? AND type = ?"
-                " AND id IN (SELECT value FROM json_each(?)) AND destroyed_modseq IS NULL"
-                " RETURNING id",
-                (modseq, account_id, MAILBOX, _json(dict.fromkeys(mailbox_ids))),
+                f" AND {which} AND destroyed_modseq IS NULL RETURNING id",
+                (modseq, account_id, MAILBOX, param),
             )
         ]
         if not live:

@@ -28,13 +28,21 @@ MAILBOX: Final = "Mailbox"
 Share = tuple[int, int, int]
 
 
-def trash_id(conn: sqlite3.Connection, account_id: str) -> str | None:
-    row = conn.execute(
-        "SELECT id FROM records WHERE account_id = ? AND type = ? AND destroyed_modseq IS NULL"
-        " AND json_extract(data, '$.role') = 'trash' ORDER BY id LIMIT 1",
-        (account_id, MAILBOX),
-    ).fetchone()
-    return None if row is None else str(row[0])
+_TRASH_SQL: Final = (
+    f"SELECT id FROM records WHERE account_id = ?1 AND type = '{MAILBOX}'"
+    " AND destroyed_modseq IS NULL AND json_extract(data, '$.role') = 'trash' ORDER BY id LIMIT 1"
+)
+# (the trash Mailbox, whether the counters were computed for it) in one statement.
+BASIS_SQL: Final = (
+    "SELECT t.id, EXISTS (SELECT 1 FROM mail_counts_basis AS b WHERE b.account_id = ?1"
+    f" AND b.trash_id IS t.id) FROM (SELECT ({_TRASH_SQL}) AS id) AS t"
+)
+
+
+def counts_basis(conn: sqlite3.Connection, account_id: str) -> tuple[str | None, bool]:
+    """The trash Mailbox (role "trash") and whether the counters are current for it."""
+    trash, current = conn.execute(BASIS_SQL, (account_id,)).fetchone()
+    return trash, bool(current)
 
 
 def _by_email(
@@ -90,13 +98,6 @@ def _store_shares(
     )
 
 
-def _current_basis(conn: sqlite3.Connection, account_id: str, trash: str | None) -> bool:
-    row = conn.execute(
-        "SELECT trash_id FROM mail_counts_basis WHERE account_id = ?", (account_id,)
-    ).fetchone()
-    return row is not None and row[0] == trash
-
-
 EmailState = tuple[str, frozenset[str], int]  # (thread id, mailbox ids, unread)
 
 
@@ -109,62 +110,80 @@ def email_state(conn: sqlite3.Connection, num: int) -> EmailState | None:
     return str(row[0]), frozenset(r[0] for r in boxes), int(row[1])
 
 
+_SHARE_SQL: Final = (
+    "INSERT INTO mailbox_threads (account_id, thread_id, mailbox_id, emails, unread_emails,"
+    " unread_thread) VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (account_id, thread_id, mailbox_id)"
+    " DO UPDATE SET emails = emails + excluded.emails,"
+    " unread_emails = unread_emails + excluded.unread_emails RETURNING emails, unread_thread"
+)
+_THREAD_UNREAD_SQL: Final = (
+    "INSERT INTO thread_unread (account_id, thread_id, unread_outside, unread_inside)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT (account_id, thread_id) DO UPDATE SET"
+    " unread_outside = unread_outside + excluded.unread_outside,"
+    " unread_inside = unread_inside + excluded.unread_inside"
+    " RETURNING unread_outside, unread_inside"
+)
+# Flip the unread_thread flags that disagree with the thread's unread counts (the trash's
+# flag follows unread Emails inside the trash, the others' those outside it).
+_FLAGS_SQL: Final = (
+    "UPDATE mailbox_threads SET unread_thread = 1 - unread_thread"
+    " WHERE account_id = ? AND thread_id = ?"
+    " AND unread_thread != (CASE WHEN mailbox_id IS ? THEN ? ELSE ? END)"
+    " RETURNING mailbox_id, unread_thread"
+)
+
+
 def apply_change(
     conn: sqlite3.Connection,
     account_id: str,
     before: EmailState | None,
     after: EmailState | None,
+    basis: tuple[str | None, bool] | None = None,
 ) -> set[str] | None:
     """Update the counters for one Email going from `before` to `after` (None: not indexed);
     return the mailboxes whose counts changed, or None when every counter was rebuilt (any of
-    them may have). The cost does not grow with the thread: the thread's unread Emails are
-    counted, not listed."""
-    trash = trash_id(conn, account_id)
-    if not _current_basis(conn, account_id, trash):
+    them may have). `basis` is `counts_basis` when the caller already read it. The cost does
+    not grow with the thread: the thread's unread Emails are counted, not listed.
+
+    Only net changes are written: a flag flip moves one mailbox_threads row per mailbox of the
+    Email and the thread's unread counts, and touches the unread_thread flags only when the
+    thread's unreadness (outside or inside the trash) changed."""
+    trash, current = counts_basis(conn, account_id) if basis is None else basis
+    if not current:
         rebuild(conn, account_id, trash)
         return None
     if before == after:
         return set()
-    deltas: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    threads: list[str] = []
+    shares: dict[tuple[str, str], list[int]] = {}  # (thread, mailbox) -> [emails, unread]
+    unread_by_thread: dict[str, list[int]] = {}  # thread -> [unread outside, inside the trash]
     for state, sign in ((before, -1), (after, 1)):
-        if state is not None:
-            _contribute(conn, account_id, state, sign, trash, deltas)
-            threads.append(state[0])
-    for thread_id in dict.fromkeys(threads):
-        _refresh_unread_thread(conn, account_id, thread_id, trash, deltas)
-    _add(conn, account_id, deltas)
-    return {mailbox_id for mailbox_id, delta in deltas.items() if any(delta)}
-
-
-def _contribute(
-    conn: sqlite3.Connection,
-    account_id: str,
-    state: EmailState,
-    sign: int,
-    trash: str | None,
-    deltas: dict[str, list[int]],
-) -> None:
-    thread_id, mailboxes, unread = state
-    for mailbox_id in mailboxes:
+        if state is None:
+            continue
+        thread_id, mailboxes, unread = state
+        for mailbox_id in mailboxes:
+            share = shares.setdefault((thread_id, mailbox_id), [0, 0])
+            share[0] += sign
+            share[1] += sign * unread
+        counts = unread_by_thread.setdefault(thread_id, [0, 0])
+        if unread:
+            # Unread Emails not only in the trash make the thread unread for other mailboxes;
+            # unread Emails in the trash make it unread for the trash.
+            counts[0] += sign * (mailboxes != {trash})
+            counts[1] += sign * (trash in mailboxes)
+    deltas: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    joined: set[str] = set()  # threads new to a mailbox (its row's flag is still 0)
+    for (thread_id, mailbox_id), (emails_delta, unread_delta) in shares.items():
+        if not emails_delta and not unread_delta:
+            continue
         key = (account_id, thread_id, mailbox_id)
-        conn.execute(
-            "INSERT INTO mailbox_threads (account_id, thread_id, mailbox_id, emails,"
-            " unread_emails, unread_thread) VALUES (?, ?, ?, 0, 0, 0) ON CONFLICT DO NOTHING",
-            key,
-        )
-        emails, flag = conn.execute(
-            "UPDATE mailbox_threads SET emails = emails + ?, unread_emails = unread_emails + ?"
-            " WHERE account_id = ? AND thread_id = ? AND mailbox_id = ?"
-            " RETURNING emails, unread_thread",
-            (sign, sign * unread, *key),
-        ).fetchone()
+        emails, flag = conn.execute(_SHARE_SQL, (*key, emails_delta, unread_delta)).fetchone()
         delta = deltas[mailbox_id]
-        delta[0] += sign
-        delta[1] += sign * unread
-        if sign > 0 and emails == 1:
+        delta[0] += emails_delta
+        delta[1] += unread_delta
+        if emails > 0 and emails == emails_delta:
             delta[2] += 1  # the thread is new to this mailbox
-        elif sign < 0 and emails == 0:
+            joined.add(thread_id)
+        elif emails == 0 and emails_delta:
             delta[2] -= 1  # the thread left this mailbox
             delta[3] -= flag
             conn.execute(
@@ -172,50 +191,36 @@ def _contribute(
                 " AND mailbox_id = ?",
                 key,
             )
-    if unread:
-        # Unread Emails not only in the trash make the thread unread for other mailboxes;
-        # unread Emails in the trash make it unread for the trash.
-        outside, inside = int(mailboxes != {trash}), int(trash in mailboxes)
-        conn.execute(
-            "INSERT INTO thread_unread (account_id, thread_id, unread_outside, unread_inside)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (account_id, thread_id) DO UPDATE SET"
-            " unread_outside = unread_outside + excluded.unread_outside,"
-            " unread_inside = unread_inside + excluded.unread_inside",
-            (account_id, thread_id, sign * outside, sign * inside),
-        )
-
-
-def _refresh_unread_thread(
-    conn: sqlite3.Connection,
-    account_id: str,
-    thread_id: str,
-    trash: str | None,
-    deltas: dict[str, list[int]],
-) -> None:
-    row = conn.execute(
-        "SELECT unread_outside, unread_inside FROM thread_unread"
-        " WHERE account_id = ? AND thread_id = ?",
-        (account_id, thread_id),
-    ).fetchone()
-    outside, inside = (0, 0) if row is None else (row[0], row[1])
-    if row is not None and outside == inside == 0:
-        conn.execute(
-            "DELETE FROM thread_unread WHERE account_id = ? AND thread_id = ?",
-            (account_id, thread_id),
-        )
-    for mailbox_id, flag in conn.execute(
-        "SELECT mailbox_id, unread_thread FROM mailbox_threads"
-        " WHERE account_id = ? AND thread_id = ?",
-        (account_id, thread_id),
-    ).fetchall():
-        wanted = int((inside if mailbox_id == trash else outside) > 0)
-        if wanted != flag:
-            conn.execute(
-                "UPDATE mailbox_threads SET unread_thread = ? WHERE account_id = ?"
-                " AND thread_id = ? AND mailbox_id = ?",
-                (wanted, account_id, thread_id, mailbox_id),
+    for thread_id, (outside_delta, inside_delta) in unread_by_thread.items():
+        if outside_delta or inside_delta:
+            outside, inside = conn.execute(
+                _THREAD_UNREAD_SQL, (account_id, thread_id, outside_delta, inside_delta)
+            ).fetchone()
+            if outside == inside == 0:
+                conn.execute(
+                    "DELETE FROM thread_unread WHERE account_id = ? AND thread_id = ?",
+                    (account_id, thread_id),
+                )
+            moved = (outside > 0) != (outside > outside_delta) or (inside > 0) != (
+                inside > inside_delta
             )
-            deltas[mailbox_id][3] += wanted - flag
+            if not moved and thread_id not in joined:
+                continue
+        elif thread_id in joined:
+            row = conn.execute(
+                "SELECT unread_outside, unread_inside FROM thread_unread"
+                " WHERE account_id = ? AND thread_id = ?",
+                (account_id, thread_id),
+            ).fetchone()
+            outside, inside = (0, 0) if row is None else row
+        else:
+            continue
+        for mailbox_id, flag in conn.execute(
+            _FLAGS_SQL, (account_id, thread_id, trash, int(inside > 0), int(outside > 0))
+        ):
+            deltas[mailbox_id][3] += 1 if flag else -1
+    _add(conn, account_id, deltas)
+    return {mailbox_id for mailbox_id, delta in deltas.items() if any(delta)}
 
 
 def rebuild(conn: sqlite3.Connection, account_id: str, trash: str | None) -> None:
@@ -271,8 +276,7 @@ def read_counts(
             (account_id, orjson.dumps(wanted)),
         )
     }
-    trash = trash_id(conn, account_id)
-    current = _current_basis(conn, account_id, trash)
+    trash, current = counts_basis(conn, account_id)
     result: dict[str, MailboxCounts] = {}
     for mailbox_id in wanted:
         counts: Any = found.get(mailbox_id) or (0, 0, 0, 0)
