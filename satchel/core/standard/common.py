@@ -4,7 +4,7 @@ addresses, creation-id resolution and turning stored records into full JMAP obje
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from satchel.core.context import RequestContext
@@ -13,6 +13,7 @@ from satchel.core.datatype import (
     DataType,
     IdResolver,
     Invalid,
+    Property,
     Validator,
     is_id,
 )
@@ -139,33 +140,48 @@ def full_object(
     `id`)."""
     obj: JsonObject = {"id": record.id}
     data = record.data
-    declared = datatype.properties
-    chosen = (
-        declared.items() if names is None else ((n, declared[n]) for n in names if n in declared)
-    )
-    for name, prop in chosen:
+    plan = _defaults(datatype.properties)
+    chosen = plan.items() if names is None else ((n, plan[n]) for n in names if n in plan)
+    for name, (default, copier) in chosen:
         if name in data:
             obj[name] = data[name]
-        elif prop.has_default():
-            obj[name] = _own_copy(prop.default)
         else:
-            obj[name] = None
+            obj[name] = default if copier is None else copier(default)
     return obj
 
 
 _SCALARS = (str, int, float, bool, type(None))
+# What an unset property becomes: its default (None when it has none) and how to copy it so the
+# caller may change it (None: share it, a scalar).
+_Default = tuple[Any, Callable[[Any], Any] | None]
+_plans: dict[int, tuple[Mapping[str, Property], dict[str, _Default]]] = {}
 
 
-def _own_copy(value: Any) -> Any:
-    """A copy the caller may change: scalars are shared, flat containers copied shallowly (the
-    common case, far cheaper than deepcopy), anything deeper copied deeply."""
+def _defaults(declared: Mapping[str, Property]) -> dict[str, _Default]:
+    """Each property's default and copier, worked out once per data type: objects are built
+    for every /get, /query filter and /set, and most properties fall back to a default."""
+    cached = _plans.get(id(declared))
+    # The entry holds the mapping itself, so its id cannot be reused while the entry exists.
+    if cached is not None and cached[0] is declared:
+        return cached[1]
+    plan = {
+        name: (prop.default, _copier(prop.default)) if prop.has_default() else (None, None)
+        for name, prop in declared.items()
+    }
+    _plans[id(declared)] = (declared, plan)
+    return plan
+
+
+def _copier(value: Any) -> Callable[[Any], Any] | None:
+    """Scalars are shared, flat containers copied shallowly (far cheaper than deepcopy),
+    anything deeper copied deeply."""
     if isinstance(value, _SCALARS):
-        return value
+        return None
     if isinstance(value, dict) and all(isinstance(v, _SCALARS) for v in value.values()):
-        return dict(value)
+        return dict
     if isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value):
-        return list(value)
-    return copy.deepcopy(value)
+        return list
+    return copy.deepcopy
 
 
 def stored_data(obj: JsonObject) -> JsonObject:

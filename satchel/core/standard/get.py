@@ -69,6 +69,7 @@ async def get(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[
 
     state, objects = ctx.store.read_now(read) if datatype.small else await ctx.store.read(read)
     found = {obj["id"] for obj in objects}
+    wanted_keys = frozenset(wanted)
     not_found = [asked for asked, real in asked_for.items() if real is None or real not in found]
     return [
         (
@@ -76,7 +77,11 @@ async def get(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[
             {
                 "accountId": account.id,
                 "state": encode_state(state, datatype.name),
-                "list": [{name: obj.get(name) for name in wanted} for obj in objects],
+                "list": [
+                    # An object built with exactly the wanted properties goes as built.
+                    obj if obj.keys() == wanted_keys else {name: obj.get(name) for name in wanted}
+                    for obj in objects
+                ],
                 "notFound": not_found,
             },
         )
