@@ -9,7 +9,6 @@ hash has changed since (password changed or user recreated).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
@@ -45,7 +44,7 @@ class CredentialCache:
         ("a:b", "c") and ("a", "b:c") apart)."""
         user = username.encode("utf-8", "surrogatepass")
         message = len(user).to_bytes(4, "big") + user + password.encode("utf-8", "surrogatepass")
-        return hmac.new(self._key, message, hashlib.sha256).digest()
+        return hmac.digest(self._key, message, "sha256")
 
     def get(self, key: bytes) -> CachedLogin | None:
         entry = self._entries.get(key)

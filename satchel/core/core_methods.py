@@ -33,9 +33,7 @@ def register_core(
     async def blob_copy_handler(ctx: RequestContext, args: JsonObject) -> list[MethodResponse]:
         return await blob_copy(ctx, args, blob_expiry_seconds)
 
-    registry.add_method(
-        MethodSpec(name="Blob/copy", capability=CORE, handler=blob_copy_handler, writes=True)
-    )
+    registry.add_method(MethodSpec(name="Blob/copy", capability=CORE, handler=blob_copy_handler))
 
 
 async def core_echo(ctx: RequestContext, args: JsonObject) -> list[MethodResponse]:

@@ -36,13 +36,11 @@ class Capability:
 
 @dataclass(frozen=True, slots=True)
 class MethodSpec:
-    """A method: its handler, the capability a request must `use` to call it, and whether it
-    writes (the engine serialises writers per account; readers run concurrently)."""
+    """A method: its handler and the capability a request must `use` to call it."""
 
     name: str
     capability: str
     handler: Handler
-    writes: bool = False
 
 
 @dataclass(slots=True)

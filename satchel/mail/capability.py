@@ -72,13 +72,9 @@ def register_mail(registry: Registry, settings: Settings) -> None:
     registry.add_method(
         MethodSpec(name="SearchSnippet/get", capability=MAIL, handler=search_snippet_get)
     )
-    registry.add_method(
-        MethodSpec(name="Email/import", capability=MAIL, handler=email_import, writes=True)
-    )
+    registry.add_method(MethodSpec(name="Email/import", capability=MAIL, handler=email_import))
     registry.add_method(MethodSpec(name="Email/parse", capability=MAIL, handler=email_parse))
-    registry.add_method(
-        MethodSpec(name="Email/copy", capability=MAIL, handler=email_copy, writes=True)
-    )
+    registry.add_method(MethodSpec(name="Email/copy", capability=MAIL, handler=email_copy))
     registry.data_types.setdefault(EMAIL.name, EMAIL)
     provision_before_methods(registry, settings)
 
@@ -102,7 +98,6 @@ def provision_before_methods(
             name=spec.name,
             capability=spec.capability,
             handler=_provisioning(spec, settings),
-            writes=spec.writes,
         )
 
 

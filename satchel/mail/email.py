@@ -285,9 +285,7 @@ def register_email_methods(registry: Registry, domain: str) -> None:
     from satchel.mail.email_set import email_set_handler
 
     register_type(registry, EMAIL)
-    registry.methods["Email/get"] = MethodSpec(
-        name="Email/get", capability=MAIL, handler=email_get, writes=False
-    )
+    registry.methods["Email/get"] = MethodSpec(name="Email/get", capability=MAIL, handler=email_get)
     registry.methods["Email/set"] = MethodSpec(
-        name="Email/set", capability=MAIL, handler=email_set_handler(domain), writes=True
+        name="Email/set", capability=MAIL, handler=email_set_handler(domain)
     )

@@ -294,5 +294,5 @@ async def mailbox_set(ctx: RequestContext, raw: JsonObject) -> list[MethodRespon
 def register_mailbox(registry: Registry) -> None:
     register_type(registry, MAILBOX)
     registry.methods["Mailbox/set"] = MethodSpec(
-        name="Mailbox/set", capability=MAIL, handler=mailbox_set, writes=True
+        name="Mailbox/set", capability=MAIL, handler=mailbox_set
     )

@@ -98,6 +98,6 @@ def register_vacation(registry: Registry, settings: Settings) -> None:
     register_type(registry, VACATION)
     spec = registry.methods[f"{VACATION_TYPE}/set"]
     registry.methods[spec.name] = MethodSpec(
-        name=spec.name, capability=spec.capability, handler=vacation_set, writes=True
+        name=spec.name, capability=spec.capability, handler=vacation_set
     )
     provision_before_methods(registry, settings)

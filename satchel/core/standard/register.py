@@ -1,5 +1,5 @@
 """Registration is data: a declared DataType becomes MethodSpecs `Foo/get` ... `Foo/queryChanges`
-in the registry, `writes=True` for /set and /copy so the engine serialises them per account."""
+in the registry."""
 
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ from satchel.core.standard.set import set_
 
 Generic = Callable[[DataType, RequestContext, dict[str, Any]], Awaitable[list[MethodResponse]]]
 
-_METHODS: Final[dict[str, tuple[Generic, bool]]] = {
-    "get": (get, False),
-    "changes": (changes, False),
-    "set": (set_, True),
-    "copy": (copy, True),
-    "query": (query, False),
-    "queryChanges": (query_changes, False),
+_METHODS: Final[dict[str, Generic]] = {
+    "get": get,
+    "changes": changes,
+    "set": set_,
+    "copy": copy,
+    "query": query,
+    "queryChanges": query_changes,
 }
 
 
@@ -35,12 +35,11 @@ def register_type(registry: Registry, datatype: DataType) -> None:
         raise ValueError(f"data type {datatype.name} registered twice")
     registry.data_types[datatype.name] = datatype
     for method in sorted(datatype.methods):
-        generic, writes = _METHODS[method]
+        generic = _METHODS[method]
         registry.add_method(
             MethodSpec(
                 name=f"{datatype.name}/{method}",
                 capability=datatype.capability,
                 handler=functools.partial(generic, datatype),
-                writes=writes,
             )
         )

@@ -54,7 +54,6 @@ def register_submission(registry: Registry, settings: Settings) -> None:
             name="EmailSubmission/set",
             capability=SUBMISSION,
             handler=submission_set_handler(settings),
-            writes=True,
         )
     )
     provision_before_methods(registry, settings)

@@ -33,9 +33,7 @@ def register_push_subscription(registry: Registry, settings: Settings) -> None:
         max_seconds=settings.push_subscription_max_seconds,
         allow_private=settings.push_allow_private_urls,
     )
-    registry.add_method(
-        MethodSpec(name="PushSubscription/set", capability=CORE, handler=handler, writes=True)
-    )
+    registry.add_method(MethodSpec(name="PushSubscription/set", capability=CORE, handler=handler))
 
 
 def subscription_companions(services: Services) -> list[Companion]:
