@@ -59,7 +59,9 @@ class Authenticator:
             user = await self._basic(credentials)
         elif isinstance(credentials, BearerCredentials):
             digest = token_hash(credentials.token)
-            user = self.store.read_now(lambda txn: txn.user_by_token(digest))
+            user = self.store.read_now_memo(
+                ("token", digest), lambda txn: txn.user_by_token(digest)
+            )
         if user is None and authorization:
             # Slow down guessing. A request without any credentials is not a failed login.
             await asyncio.sleep(self.settings.failed_login_delay)
@@ -73,7 +75,7 @@ class Authenticator:
         def lookup(txn: ReadTxn) -> User | None:
             return txn.user_by_name(username)
 
-        user = self.store.read_now(lookup)
+        user = self.store.read_now_memo(("user", username), lookup)
         key = self._cache.key(username, password)
         cached = self._cache.get(key)
         if cached is not None:

@@ -4,7 +4,7 @@ submission queue) can forget to publish."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from satchel.push.bus import StateBus
@@ -37,6 +37,9 @@ class PublishingStore:
 
     def read_now(self, fn: Callable[[ReadTxn], T]) -> T:
         return self.inner.read_now(fn)
+
+    def read_now_memo(self, key: Hashable, fn: Callable[[ReadTxn], T]) -> T:
+        return self.inner.read_now_memo(key, fn)
 
     def read_sync(self, fn: Callable[[ReadTxn], T]) -> T:
         return self.inner.read_sync(fn)

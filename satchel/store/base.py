@@ -12,7 +12,7 @@ transaction (only when something changed), so every change written by one /set s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -394,6 +394,12 @@ class Store(Protocol):
         lookups of a few indexed rows (the credentials and accounts every request needs): there
         the hop (~0.15 ms) costs ten times the read, while the event loop is held only as long
         as a WAL read of a few pages (readers never wait for the writer)."""
+        ...
+
+    def read_now_memo(self, key: Hashable, fn: Callable[[ReadTxn], T]) -> T:
+        """`read_now(fn)`, remembered under `key` for as long as the database is unchanged
+        (any commit by anyone forgets everything), so the result is always the one `fn` would
+        read now. For the lookups every request repeats; the result must not be mutated."""
         ...
 
     async def write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:

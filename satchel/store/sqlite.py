@@ -24,10 +24,10 @@ import sqlite3
 import string
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
 
@@ -69,6 +69,8 @@ T = TypeVar("T")
 DB_FILE = "satchel.db"
 BLOB_DIR = "blobs"
 BUSY_TIMEOUT_MS = 15_000
+# Results `read_now_memo` keeps per thread while the database is unchanged.
+MEMO_ENTRIES = 1024
 
 
 def _usable_cpus() -> int:
@@ -652,6 +654,26 @@ class SqliteStore:
         if getattr(self._local, "conn", None) is None:
             self._open_reader()
         return self._run_read(fn)
+
+    def read_now_memo(self, key: Hashable, fn: Callable[[ReadTxn], T]) -> T:
+        local = self._local
+        if getattr(local, "conn", None) is None:
+            self._open_reader()
+        # Changes whenever any other connection (this process's writer included) commits; this
+        # connection never writes. Read before the transaction below, so a result is never
+        # older than the version it is filed under.
+        version = local.conn.execute("PRAGMA data_version").fetchone()[0]
+        memo: tuple[int, dict[Hashable, Any]] | None = getattr(local, "memo", None)
+        if memo is None or memo[0] != version:
+            memo = local.memo = (version, {})
+        entries = memo[1]
+        if key in entries:
+            return cast(T, entries[key])
+        result = self._run_read(fn)
+        if len(entries) >= MEMO_ENTRIES:
+            entries.clear()
+        entries[key] = result
+        return result
 
     async def write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
         return await asyncio.wrap_future(self._submit_write(account_id, fn))
