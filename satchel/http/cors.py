@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ALLOW_METHODS = "GET, POST, OPTIONS"
@@ -18,6 +18,17 @@ EXPOSE_HEADERS = (
     "Content-Disposition, Content-Length, Content-Range, ETag, WWW-Authenticate, Retry-After"
 )
 MAX_AGE = "86400"
+
+
+def _origin(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 
 class CorsMiddleware:
@@ -46,22 +57,24 @@ class CorsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        origin = Headers(scope=scope).get("origin")
+        origin = _origin(scope)
         if scope["method"] == "OPTIONS":
             await self._preflight(origin, send)
             return
         extra = self._headers(origin)
         if "Access-Control-Allow-Origin" in extra:
             extra["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
+        vary = extra.pop("Vary", None)
+        raw = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in extra.items()
+        ]
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in extra.items():
-                    if name == "Vary":
-                        headers.add_vary_header(value)
-                    else:
-                        headers[name] = value
+                message["headers"] = [*message.get("headers", ()), *raw]
+                if vary is not None:
+                    MutableHeaders(scope=message).add_vary_header(vary)
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
@@ -73,6 +86,5 @@ class CorsMiddleware:
             headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
             headers["Access-Control-Max-Age"] = MAX_AGE
         headers["Allow"] = ALLOW_METHODS
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        await send({"type": "http.response.start", "status": 204, "headers": raw})
+        await send({"type": "http.response.start", "status": 204, "headers": _raw(headers)})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
