@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+from live_server import free_port
 
 PASSWORD = re.compile(r"Password\s+(\S+)")
 URL = re.compile(r"Session URL\s+(\S+)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def banner(proc: subprocess.Popen[str]) -> str:

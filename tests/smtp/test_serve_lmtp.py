@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import time
@@ -14,20 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_server import clean_env, free_port
 
 from satchel.store import open_store
 
 MESSAGE = b"From: c@example.net\r\nSubject: via serve %d\r\n\r\nHi.\r\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("SATCHEL_")}
 
 
 @pytest.fixture

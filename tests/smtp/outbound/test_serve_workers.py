@@ -5,7 +5,6 @@ once the relay is up each message reaches it exactly once."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
+from live_server import free_port
 
 from satchel.auth.passwords import hash_password
 from satchel.store import open_store
@@ -28,12 +28,6 @@ USING = [
     "urn:ietf:params:jmap:submission",
 ]
 MESSAGES = 6
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Recorder:
@@ -56,13 +50,13 @@ def served(tmp_path: Path) -> Iterator[tuple[str, int]]:
     store = open_store(data)
     store.write_sync("", lambda txn: txn.create_user("alice", hash_password("pw-alice"), None))
     store.close_sync()
-    relay_port = _free_port()
+    relay_port = free_port()
     (data / "satchel.toml").write_text(
         'failed_login_delay = 0.0\nlog_level = "warning"\ndomain = "example.org"\n'
         f'smtp_relay = "127.0.0.1:{relay_port}"\nsmtp_relay_security = "none"\n'
         "smtp_retry_initial_seconds = 0.2\nsmtp_retry_max_seconds = 0.2\n"
     )
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SATCHEL_")}
     process = subprocess.Popen(
