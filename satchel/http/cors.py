@@ -65,10 +65,7 @@ class CorsMiddleware:
         if "Access-Control-Allow-Origin" in extra:
             extra["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
         vary = extra.pop("Vary", None)
-        raw = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in extra.items()
-        ]
+        raw = _raw(extra)
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -2,10 +2,10 @@
 
 Threading (DESIGN.md, seam 2): a transaction is one synchronous function, so it costs one thread
 hop. All writes go to one dedicated writer thread with its own connection (`sqlite_writer.py`),
-inside `BEGIN IMMEDIATE ... COMMIT`, which also serialises writers in *other processes* sharing
-the file (they wait up to `busy_timeout`). Reads run on a small pool of reader threads, each with
-its own connection, each read function inside one `BEGIN` so it sees a single snapshot (WAL lets
-readers and the writer proceed together).
+inside `BEGIN IMMEDIATE ... COMMIT`; writers in *other processes* sharing the file wait their turn
+on an flock beside it (and BEGIN IMMEDIATE still refuses to let two write at once). Reads run on
+a small pool of reader threads, each with its own connection, each read function inside one
+`BEGIN` so it sees a single snapshot (WAL lets readers and the writer proceed together).
 
 Durability: "acknowledged means durable". In WAL mode `synchronous=NORMAL` may lose the last
 commits on power loss (the WAL is fsynced only at checkpoints); `synchronous=FULL` fsyncs the WAL
@@ -650,19 +650,23 @@ class SqliteStore:
     async def read(self, fn: Callable[[ReadTxn], T]) -> T:
         return await asyncio.wrap_future(self._readers.submit(self._run_read, fn))
 
-    def read_now(self, fn: Callable[[ReadTxn], T]) -> T:
+    def _calling_thread_conn(self) -> sqlite3.Connection:
+        """The calling thread's read connection, opened on its first read."""
         if getattr(self._local, "conn", None) is None:
             self._open_reader()
+        conn: sqlite3.Connection = self._local.conn
+        return conn
+
+    def read_now(self, fn: Callable[[ReadTxn], T]) -> T:
+        self._calling_thread_conn()
         return self._run_read(fn)
 
     def read_now_memo(self, key: Hashable, fn: Callable[[ReadTxn], T]) -> T:
         local = self._local
-        if getattr(local, "conn", None) is None:
-            self._open_reader()
         # Changes whenever any other connection (this process's writer included) commits; this
         # connection never writes. Read before the transaction below, so a result is never
         # older than the version it is filed under.
-        version = local.conn.execute("PRAGMA data_version").fetchone()[0]
+        version = self._calling_thread_conn().execute("PRAGMA data_version").fetchone()[0]
         memo: tuple[int, dict[Hashable, Any]] | None = getattr(local, "memo", None)
         if memo is None or memo[0] != version:
             memo = local.memo = (version, {})
