@@ -3,6 +3,12 @@ serving process binds a unix datagram socket in `DATA/push/`, and whoever commit
 `satchel deliver`, `satchel import`) sends the change to every socket found there. No polling: a
 receiver wakes when a datagram lands, a publisher never waits on the event loop.
 
+Each datagram wakes a sleeping process on the other side, which costs both sides a context switch
+(set_seen at 1 client on 2 cores: 1284 us per request with no peer, 1593 us with one idle peer).
+So under a burst a publisher sends at most once per `SEND_WINDOW`: the first change goes out at
+once, what commits within the window is merged (newest modseq per account and type) and sent at
+its end. A lone change is not delayed; a burst adds at most the window to push latency.
+
 A socket whose process died refuses datagrams (ECONNREFUSED) and is unlinked by the publisher
 that noticed. A receiver that is slow to drain (the kernel queues ~10 datagrams per socket) makes
 the publisher keep that peer's changes in a backlog, coalesced per account and type (newest modseq
@@ -42,6 +48,8 @@ MAX_DATAGRAM: Final = 65_536
 DRAIN_BATCH: Final = 512
 # Without an event loop (CLI commands) a full peer queue is waited for at most this long.
 SYNC_WAIT_SECONDS: Final = 0.25
+# A publisher on an event loop sends at most once per this many seconds (see above).
+SEND_WINDOW: Final = 0.005
 # sun_path holds 108 bytes with the terminating NUL; longer paths go through the directory's fd.
 _MAX_SUN_PATH: Final = 107
 
@@ -132,22 +140,51 @@ class Publisher:
         self._backlog: dict[str, dict[str, TypeModseqs]] = {}
         self._writers: dict[str, asyncio.AbstractEventLoop] = {}
         self._lock = threading.RLock()
+        # Changes held for the end of the current send window, and its timer.
+        self._pending: dict[str, TypeModseqs] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_send = -SEND_WINDOW
 
     def send(self, account_id: str, changes: Mapping[str, int]) -> None:
+        loop = _running_loop()
         with self._lock:
-            names = [name for name in self.directory.names() if name != self.own]
-            for gone in set(self._peers) - set(names):
-                self._forget(gone)
-            for name in names:
+            _merge(self._pending, account_id, changes)
+            if self._timer is not None:
+                return  # goes out with the rest when the window ends
+            wait = self._last_send + SEND_WINDOW - time.monotonic()
+            if loop is None or wait <= 0:
+                # Without a loop (CLI commands) there is nothing to send later: at once.
+                self._send_pending()
+            else:
+                self._timer = loop.call_later(wait, self._window_ended)
+
+    def _window_ended(self) -> None:
+        with self._lock:
+            self._timer = None
+            self._send_pending()
+
+    def _send_pending(self) -> None:
+        self._last_send = time.monotonic()
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        names = [name for name in self.directory.names() if name != self.own]
+        for gone in set(self._peers) - set(names):
+            self._forget(gone)
+        for name in names:
+            for account_id, changes in pending.items():
                 try:
                     self._send_to(name, account_id, changes)
                 except OSError as error:  # best effort: the commit has happened anyway
                     log.debug("push: cannot send to %s: %s", name, error)
                     self._forget(name)
+                    break
 
     def backlog_size(self) -> int:
+        """Accounts whose changes wait: for a peer to drain, or for the send window to end."""
         with self._lock:
-            return sum(len(accounts) for accounts in self._backlog.values())
+            waiting = sum(len(accounts) for accounts in self._backlog.values())
+            return waiting + len(self._pending)
 
     def _send_to(self, name: str, account_id: str, changes: Mapping[str, int]) -> None:
         if name in self._backlog:  # keep the order: what waits goes first
@@ -254,6 +291,10 @@ class Publisher:
 
     def close(self) -> None:
         with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._send_pending()  # what the window held
             for name in list(self._peers):
                 self._forget(name)
 

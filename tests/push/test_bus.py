@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from engine_client import EngineClient
 from push_support import Pushed
 
@@ -20,7 +21,7 @@ from satchel.mail.ingest import Incoming, ingest
 from satchel.mail.provision import provision_account
 from satchel.push.bus import Listener, StateChange
 from satchel.push.hub import Hub
-from satchel.push.unix_bus import SocketBus, decode_message, encode_message
+from satchel.push.unix_bus import SEND_WINDOW, SocketBus, decode_message, encode_message
 from satchel.services import build_registry
 from satchel.store.base import CommitResult
 
@@ -200,6 +201,30 @@ async def test_a_slow_receiver_gets_every_account_once_it_drains(tmp_path: Path)
             assert decoded is not None
             newest[decoded[0]] = max(newest.get(decoded[0], 0), decoded[1]["Email"])
         assert bus.publisher.backlog_size() == 0
+        await bus.stop()
+
+
+async def test_a_burst_wakes_a_peer_once_per_window_and_ends_on_the_newest_state(
+    tmp_path: Path,
+) -> None:
+    """Each datagram wakes the peer's process: a burst of commits is sent as its first change
+    at once and the rest merged at the end of the window, never one datagram per commit."""
+    push_dir = tmp_path / "push"
+    push_dir.mkdir()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as receiver:
+        receiver.bind(str(push_dir / "3-peer.sock"))
+        receiver.setblocking(False)
+        bus = SocketBus(push_dir)
+        for modseq in range(1, 51):
+            bus.publish(CommitResult("a", modseq, {"Email"}))
+        first = decode_message(receiver.recv(65536))
+        assert first == ("a", {"Email": 1})  # the leading change was not held back
+        loop = asyncio.get_running_loop()
+        data = await asyncio.wait_for(loop.sock_recv(receiver, 65536), TIMEOUT)
+        assert decode_message(data) == ("a", {"Email": 50})
+        await asyncio.sleep(SEND_WINDOW * 4)
+        with pytest.raises(BlockingIOError):  # two datagrams for fifty commits
+            receiver.recv(65536)
         await bus.stop()
 
 
