@@ -22,15 +22,17 @@ import requests.adapters
 import uvicorn
 
 from satchel.http.app import create_app
+from satchel.http.one_send import OneSendHttpToolsProtocol
 from satchel.services import Services
 
 
 def serve_in_thread(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
-    """Run `app` as `satchel serve` does (uvloop, httptools, websockets) on a bound socket."""
+    """Run `app` as `satchel serve` does (uvloop, httptools with one send per response,
+    websockets) on a bound socket."""
     config = uvicorn.Config(
         app,
         loop="uvloop",
-        http="httptools",
+        http=OneSendHttpToolsProtocol,
         ws="websockets-sansio",
         lifespan="on",
         log_level="warning",

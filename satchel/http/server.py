@@ -1,4 +1,5 @@
-"""Serving the application: uvicorn (uvloop + httptools) in one or several worker processes.
+"""Serving the application: uvicorn (uvloop + httptools, one send per response: `one_send.py`) in
+one or several worker processes.
 
 `run_server(settings)` is what `satchel serve` calls. With several workers uvicorn starts each
 process from an import string, so the settings travel to them through an environment variable
@@ -18,6 +19,7 @@ from starlette.applications import Starlette
 from satchel.companions import background_companions
 from satchel.config import Settings
 from satchel.http.app import create_app
+from satchel.http.one_send import OneSendHttpToolsProtocol
 from satchel.services import open_services
 from satchel.smtp.lmtp_server import lmtp_listening
 
@@ -66,7 +68,7 @@ def run_server(settings: Settings) -> None:
         port=port,
         workers=settings.workers if settings.workers > 1 else None,
         loop="uvloop",
-        http="httptools",
+        http=OneSendHttpToolsProtocol,
         ws="websockets-sansio",
         lifespan="on",
         proxy_headers=False,
