@@ -59,7 +59,7 @@ class Authenticator:
             user = await self._basic(credentials)
         elif isinstance(credentials, BearerCredentials):
             digest = token_hash(credentials.token)
-            user = self.store.read_now_memo(
+            user = self.store.read_directory_memo(
                 ("token", digest), lambda txn: txn.user_by_token(digest)
             )
         if user is None and authorization:
@@ -75,7 +75,7 @@ class Authenticator:
         def lookup(txn: ReadTxn) -> User | None:
             return txn.user_by_name(username)
 
-        user = self.store.read_now_memo(("user", username), lookup)
+        user = self.store.read_directory_memo(("user", username), lookup)
         key = self._cache.key(username, password)
         cached = self._cache.get(key)
         if cached is not None:

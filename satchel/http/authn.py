@@ -43,12 +43,12 @@ def credential_key(authorization: str | None) -> str:
 
 async def accounts_of(store: Store, user: User) -> list[Account]:
     """The accounts this user may see, as of now: a revoked share or deleted account is gone on
-    the next request (the memo lasts only while the database is unchanged)."""
+    the next request (the memo lasts only while the directory is unchanged)."""
 
     def read(txn: ReadTxn) -> tuple[Account, ...]:
         return tuple(txn.accounts_for_user(user.id))
 
-    return list(store.read_now_memo(("accounts", user.id), read))
+    return list(store.read_directory_memo(("accounts", user.id), read))
 
 
 def base_url(request: Request, services: Services) -> str:

@@ -38,8 +38,8 @@ class PublishingStore:
     def read_now(self, fn: Callable[[ReadTxn], T]) -> T:
         return self.inner.read_now(fn)
 
-    def read_now_memo(self, key: Hashable, fn: Callable[[ReadTxn], T]) -> T:
-        return self.inner.read_now_memo(key, fn)
+    def read_directory_memo(self, key: Hashable, fn: Callable[[ReadTxn], T]) -> T:
+        return self.inner.read_directory_memo(key, fn)
 
     def read_sync(self, fn: Callable[[ReadTxn], T]) -> T:
         return self.inner.read_sync(fn)

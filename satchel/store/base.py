@@ -396,10 +396,11 @@ class Store(Protocol):
         as a WAL read of a few pages (readers never wait for the writer)."""
         ...
 
-    def read_now_memo(self, key: Hashable, fn: Callable[[ReadTxn], T]) -> T:
-        """`read_now(fn)`, remembered under `key` for as long as the database is unchanged
-        (any commit by anyone forgets everything), so the result is always the one `fn` would
-        read now. For the lookups every request repeats; the result must not be mutated."""
+    def read_directory_memo(self, key: Hashable, fn: Callable[[ReadTxn], T]) -> T:
+        """`read_now(fn)`, remembered under `key` for as long as the directory (users, tokens,
+        and accounts' names, owners and flags) is unchanged, whoever changes it; so the result
+        is always the one `fn` would read now, provided `fn` reads nothing else. For the user
+        and account lookups every request repeats; the result must not be mutated."""
         ...
 
     async def write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:

@@ -69,7 +69,7 @@ T = TypeVar("T")
 DB_FILE = "satchel.db"
 BLOB_DIR = "blobs"
 BUSY_TIMEOUT_MS = 15_000
-# Results `read_now_memo` keeps per thread while the database is unchanged.
+# Results `read_directory_memo` keeps per thread while the directory is unchanged.
 MEMO_ENTRIES = 1024
 
 
@@ -583,6 +583,17 @@ def _end(conn: sqlite3.Connection, statement: str) -> None:
         conn.execute(statement)
 
 
+class _Memo:
+    """One thread's remembered directory reads, and the versions they were read at."""
+
+    __slots__ = ("data_version", "directory_version", "entries")
+
+    def __init__(self, data_version: int, directory_version: int) -> None:
+        self.data_version = data_version
+        self.directory_version = directory_version
+        self.entries: dict[Hashable, Any] = {}
+
+
 class SqliteStore:
     """`Store` on SQLite. Build it with `SqliteStore.open(data_dir)`."""
 
@@ -661,16 +672,22 @@ class SqliteStore:
         self._calling_thread_conn()
         return self._run_read(fn)
 
-    def read_now_memo(self, key: Hashable, fn: Callable[[ReadTxn], T]) -> T:
+    def read_directory_memo(self, key: Hashable, fn: Callable[[ReadTxn], T]) -> T:
         local = self._local
-        # Changes whenever any other connection (this process's writer included) commits; this
-        # connection never writes. Read before the transaction below, so a result is never
-        # older than the version it is filed under.
-        version = self._calling_thread_conn().execute("PRAGMA data_version").fetchone()[0]
-        memo: tuple[int, dict[Hashable, Any]] | None = getattr(local, "memo", None)
-        if memo is None or memo[0] != version:
-            memo = local.memo = (version, {})
-        entries = memo[1]
+        conn = self._calling_thread_conn()
+        # data_version moves whenever any other connection (this process's writer included)
+        # commits; this connection never writes. Only when it moved is the directory's own
+        # version read, and both before `fn`'s transaction below, so a result is never older
+        # than the version it is filed under.
+        data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        memo: _Memo | None = getattr(local, "memo", None)
+        if memo is None or memo.data_version != data_version:
+            directory = conn.execute("SELECT version FROM directory_version").fetchone()[0]
+            if memo is None or memo.directory_version != directory:
+                memo = local.memo = _Memo(data_version, directory)
+            else:
+                memo.data_version = data_version
+        entries = memo.entries
         if key in entries:
             return cast(T, entries[key])
         result = self._run_read(fn)

@@ -1,25 +1,31 @@
-"""`read_now_memo`: a remembered read is only ever the read itself; any commit, by this process's
-writer or by another process, makes the next call read again."""
+"""`read_directory_memo`: a remembered directory read is only ever the read itself. Mail
+flowing in does not make it read again; any change to users, tokens or accounts does, whether
+this process's writer or another process made it."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import cast
+
+import pytest
 
 from satchel.store.base import ReadTxn, Store, WriteTxn
 from satchel.store.sqlite import SqliteStore
 
 
-def counting_read(store: Store, account_id: str) -> tuple[list[int], Callable[[], int]]:
+def counting_read(store: Store) -> tuple[list[int], Callable[[], list[str]]]:
+    """The names of alice's accounts, remembered; `calls` counts the real reads."""
     calls: list[int] = []
 
-    def read(txn: ReadTxn) -> int:
+    def read(txn: ReadTxn) -> list[str]:
         calls.append(1)
-        return txn.account_modseq(account_id)
+        user = txn.user_by_name("alice")
+        assert user is not None
+        return [account.name for account in txn.accounts_for_user(user.id)]
 
-    def remembered() -> int:
-        return store.read_now_memo(("modseq", account_id), read)
+    def remembered() -> list[str]:
+        return store.read_directory_memo(("names", "alice"), read)
 
     return calls, remembered
 
@@ -28,28 +34,62 @@ def touch(txn: WriteTxn) -> None:
     txn.create_record("Note", txn.new_id(), {"title": "x"})
 
 
-async def test_a_remembered_read_lasts_until_this_process_writes(
-    store: Store, account_id: str
-) -> None:
-    calls, read = counting_read(store, account_id)
-    assert read() == read() == 0
-    assert len(calls) == 1
-    await store.write(account_id, touch)
-    assert read() == 1
-    assert len(calls) == 2
-
-
-def test_a_remembered_read_is_forgotten_when_another_process_commits(
-    store: Store, account_id: str
-) -> None:
-    calls, read = counting_read(store, account_id)
-    assert read() == 0
+@pytest.fixture
+def other_process(store: Store) -> Iterator[sqlite3.Connection]:
+    """A connection of its own to the same file, as another process would have."""
     db_path = cast(SqliteStore, getattr(store, "inner", store)).db_path
-    other = sqlite3.connect(db_path)  # as another process would
-    try:
-        other.execute("UPDATE accounts SET modseq = 41 WHERE id = ?", (account_id,))
-        other.commit()
-    finally:
-        other.close()
-    assert read() == 41
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    yield conn
+    conn.close()
+
+
+async def test_mail_commits_keep_what_was_remembered(store: Store, account_id: str) -> None:
+    calls, read = counting_read(store)
+    names = read()
+    await store.write(account_id, touch)  # moves the account's modseq and SQLite's data_version
+    assert read() == names
+    assert len(calls) == 1
+
+
+async def test_this_process_changing_the_directory_forgets(store: Store, account_id: str) -> None:
+    calls, read = counting_read(store)
+    read()
+    user = store.read_sync(lambda txn: txn.user_by_name("alice"))
+    assert user is not None
+    await store.write("", lambda txn: txn.set_password(user.id, "another hash"))
+    read()
     assert len(calls) == 2
+
+
+def test_another_process_renaming_an_account_forgets(
+    store: Store, account_id: str, other_process: sqlite3.Connection
+) -> None:
+    calls, read = counting_read(store)
+    assert read() != ["Renamed"]
+    other_process.execute("UPDATE accounts SET name = 'Renamed' WHERE id = ?", (account_id,))
+    assert read() == ["Renamed"]
+    assert len(calls) == 2
+
+
+def test_another_process_adding_a_token_forgets(
+    store: Store, account_id: str, other_process: sqlite3.Connection
+) -> None:
+    calls, read = counting_read(store)
+    read()
+    other_process.execute(
+        "INSERT INTO tokens (token_hash, user_id, name, created_at)"
+        " SELECT 'h', owner_user_id, 'cli', 0 FROM accounts WHERE id = ?",
+        (account_id,),
+    )
+    read()
+    assert len(calls) == 2
+
+
+def test_another_process_moving_only_a_modseq_keeps_it(
+    store: Store, account_id: str, other_process: sqlite3.Connection
+) -> None:
+    calls, read = counting_read(store)
+    read()
+    other_process.execute("UPDATE accounts SET modseq = 41 WHERE id = ?", (account_id,))
+    read()
+    assert len(calls) == 1
