@@ -57,6 +57,13 @@ from satchel.store.blobs import FsBlobFiles
 from satchel.store.changelog import check_since, classify
 from satchel.store.migrate import migrate, read_version
 from satchel.store.sqlite_addresses import SqliteAddressRead, SqliteAddressWrite
+from satchel.store.sqlite_email_record import (
+    EMAIL,
+    EMAIL_RECORDS_SELECT,
+    RECORDS_SELECT,
+    stored_email,
+    with_flags,
+)
 from satchel.store.sqlite_mail import SqliteMailRead, SqliteMailWrite
 from satchel.store.sqlite_outbound import SqliteOutboundRead, SqliteOutboundWrite
 from satchel.store.sqlite_push import SqlitePushRead, SqlitePushWrite
@@ -210,30 +217,39 @@ class SqliteRead(
     def get_records(
         self, account_id: str, type_name: str, ids: Sequence[str] | None, *, shared: bool = False
     ) -> list[Record]:
-        select = (
-            "SELECT id, data, created_modseq, updated_modseq FROM records"
-            " WHERE account_id = ? AND type = ? AND destroyed_modseq IS NULL"
-        )
+        email = type_name == EMAIL
+        select = EMAIL_RECORDS_SELECT if email else RECORDS_SELECT
         cache = self._decoded if shared else None
+        decode: Callable[[Any], Record]
         if cache is None:
-            decode: Callable[[Any], Record] = _record
+            if email:
+
+                def decode(r: Any) -> Record:
+                    data = with_flags(orjson.loads(r[1]), r, in_place=True)
+                    return Record(r[0], data, r[2], r[3])
+
+            else:
+                decode = _record
         else:
 
             def decode(r: Any) -> Record:
-                return Record(r[0], cache.decode(account_id, type_name, r[0], r[1]), r[2], r[3])
+                data = cache.decode(account_id, type_name, r[0], r[1])
+                if email:
+                    data = with_flags(data, r, in_place=False)
+                return Record(r[0], data, r[2], r[3])
 
         if ids is None:
-            rows = self._conn.execute(select + " ORDER BY id", (account_id, type_name))
+            rows = self._conn.execute(select + " ORDER BY r.id", (account_id, type_name))
             return [decode(r) for r in rows]
         wanted = list(dict.fromkeys(ids))  # in request order, each once
         if not wanted:
             return []
         if len(wanted) == 1:
-            rows = self._conn.execute(select + " AND id = ?", (account_id, type_name, wanted[0]))
+            rows = self._conn.execute(select + " AND r.id = ?", (account_id, type_name, wanted[0]))
         else:
             # One statement for any number of ids: the list travels as one JSON parameter.
             rows = self._conn.execute(
-                select + " AND id IN (SELECT value FROM json_each(?))",
+                select + " AND r.id IN (SELECT value FROM json_each(?))",
                 (account_id, type_name, _json_list(wanted)),
             )
         found = {r[0]: decode(r) for r in rows}
@@ -426,6 +442,8 @@ class SqliteWrite(
     def create_record(self, type_name: str, record_id: str, data: JsonObject) -> None:
         account_id = self._require_account()
         modseq = self.next_modseq()
+        if type_name == EMAIL:
+            data = stored_email(data)
         try:
             self._conn.execute(
                 "INSERT INTO records (account_id, type, id, created_modseq, updated_modseq, data)"
@@ -438,6 +456,18 @@ class SqliteWrite(
 
     def update_record(self, type_name: str, record_id: str, data: JsonObject) -> None:
         account_id = self._require_account()
+        if type_name == EMAIL:
+            # Only keywords and mailboxIds change, and they live in the mail index (written by
+            # set_email_flags): the record itself stays as created; its modseq moves.
+            cursor = self._conn.execute(
+                "UPDATE records SET updated_modseq = ?"
+                " WHERE account_id = ? AND type = ? AND id = ? AND destroyed_modseq IS NULL",
+                (self.next_modseq(), account_id, type_name, record_id),
+            )
+            if not cursor.rowcount:
+                raise RecordNotFound(f"{type_name} {record_id} not found")
+            self._changed(type_name)
+            return
         payload = orjson.dumps(data)
         cursor = self._conn.execute(
             "UPDATE records SET data = ?, updated_modseq = ?"
