@@ -28,9 +28,12 @@ MAILBOX: Final = "Mailbox"
 Share = tuple[int, int, int]
 
 
+# INDEXED BY: the planner would rather walk records_by_id in id order (for the ORDER BY),
+# reading every Mailbox record of the account (migration 0010).
 _TRASH_SQL: Final = (
-    f"SELECT id FROM records WHERE account_id = ?1 AND type = '{MAILBOX}'"
-    " AND destroyed_modseq IS NULL AND json_extract(data, '$.role') = 'trash' ORDER BY id LIMIT 1"
+    "SELECT id FROM records INDEXED BY records_mailbox_role"
+    f" WHERE account_id = ?1 AND type = '{MAILBOX}' AND destroyed_modseq IS NULL"
+    " AND json_extract(data, '$.role') = 'trash' ORDER BY id LIMIT 1"
 )
 # (the trash Mailbox, whether the counters were computed for it) in one statement.
 BASIS_SQL: Final = (
