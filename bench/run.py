@@ -13,6 +13,11 @@ alice with `--server-pid`, so server CPU per request is reported; print its tabl
 `--reuse DATA` serves a data directory kept from an earlier run (`--keep`) instead, without
 loading anything: a 100,000-message account is loaded once and measured many times.
 
+`--versus-cyrus` runs each workload on Cyrus (started by the shared `setup-cyrus.sh`, holding the
+same corpus) and then on Satchel, one workload after the other, and prints both side by side
+with the ratio. These machines drift by 10-30% within minutes; measuring the two servers
+minutes apart compares the machine's moods as much as the servers.
+
 Never part of the test suite. The shared scripts live in `--bench-dir` (default
 /work/shared/bench); they use only the standard library.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,6 +37,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 DEFAULT_BENCH_DIR = Path("/work/shared/bench")
 PASSWORD = "alicepass"
@@ -101,6 +108,11 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the data directory")
     ap.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
     ap.add_argument("--reuse", type=Path, help="serve this kept data directory; load nothing")
+    ap.add_argument(
+        "--versus-cyrus", action="store_true", help="interleave each workload with Cyrus's run"
+    )
+    ap.add_argument("--cyrus-url", default="http://127.0.0.1:8008/.well-known/jmap")
+    ap.add_argument("--cyrus-pid-file", type=Path, default=Path("/run/cyrus-master.pid"))
     args = ap.parse_args()
 
     conns = [int(c) for c in args.lmtp_conns.split(",") if c.strip()]
@@ -140,6 +152,9 @@ def main() -> None:
             print(f"rate ({name}):", rate)
         if args.load_only:
             return
+        if args.versus_cyrus:
+            versus_cyrus(args, session_url, server.pid)
+            return
         bench = [sys.executable, str(args.bench_dir / "jmapbench.py"), "--url", session_url]
         bench += ["-u", "alice", "-p", PASSWORD, "-c", args.clients, "-d", str(args.duration)]
         bench += ["--server-pid", str(server.pid)]
@@ -158,6 +173,50 @@ def main() -> None:
             print(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+WORKLOADS = (
+    "session",
+    "mailbox_get",
+    "query_get",
+    "query_text",
+    "query_text_common",
+    "set_seen",
+    "changes",
+)
+_ROW = re.compile(r"^(\w+)\s+c=(\d+)\s+([\d.]+) rps.*?srv\s+([\d.]+) cpu-ms/req")
+
+
+def jmapbench_rows(args: argparse.Namespace, url: str, pid: int, workload: str) -> list[Any]:
+    """(workload, clients, req/s, server CPU ms per request) of one jmapbench run."""
+    bench = [sys.executable, str(args.bench_dir / "jmapbench.py"), "--url", url]
+    bench += ["-u", "alice", "-p", PASSWORD, "-c", args.clients, "-d", str(args.duration)]
+    bench += ["--server-pid", str(pid), "-w", workload]
+    out = subprocess.run(bench, check=False, capture_output=True, text=True).stdout
+    rows = [m.groups() for m in map(_ROW.match, out.splitlines()) if m is not None]
+    return [(name, int(c), float(rps), float(cpu)) for name, c, rps, cpu in rows]
+
+
+def versus_cyrus(args: argparse.Namespace, session_url: str, satchel_pid: int) -> None:
+    cyrus_pid = int(args.cyrus_pid_file.read_text().split()[0])
+    workloads = args.workloads.split(",") if args.workloads else WORKLOADS
+    lines = [
+        "| workload | clients | Cyrus req/s | Satchel req/s | ratio"
+        " | Cyrus CPU ms/req | Satchel CPU ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for workload in workloads:
+        cyrus = jmapbench_rows(args, args.cyrus_url, cyrus_pid, workload)
+        ours = jmapbench_rows(args, session_url, satchel_pid, workload)
+        for (name, clients, c_rps, c_cpu), (_, _, s_rps, s_cpu) in zip(cyrus, ours, strict=True):
+            line = (
+                f"| {name} | {clients} | {c_rps:.1f} | {s_rps:.1f} | {s_rps / c_rps:.2f}x"
+                f" | {c_cpu:.2f} | {s_cpu:.2f} |"
+            )
+            print(line, flush=True)
+            lines.append(line)
+    if args.md:
+        Path(args.md).write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
