@@ -293,7 +293,11 @@ class WriteTxn(ReadTxn, MailWriteTxn, OutboundWriteTxn, PushWriteTxn, Protocol):
 
     def update_record(self, type_name: str, record_id: str, data: JsonObject) -> None:
         """Replace a live record's data and mark it updated at this transaction's modseq.
-        Identical data is a no-op (no state change). RecordNotFound if it is not live."""
+        Identical data is a no-op (no state change). RecordNotFound if it is not live.
+
+        Emails are the exception: their record is immutable and their keywords and mailboxIds
+        are the mail index's (`MailWriteTxn.set_email_flags`), so an Email's update only marks it
+        updated; call it only when those changed."""
         ...
 
     def destroy_record(self, type_name: str, record_id: str) -> None:
