@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -102,18 +102,47 @@ def _is_prefix(term: Term) -> bool:
     return bool(words) and len(words[-1]) >= MIN_PREFIX
 
 
-def match_terms(text: str) -> list[str]:
-    """The FTS5 phrase literals of a search string (empty when nothing in it is searchable)."""
-    return [_literal(t) for t in parse_search(text) if _searchable(t.text)]
+# Lists the other index terms that begin with a lowercase ASCII word, or None (see below).
+PrefixWords = Callable[[str], list[str] | None]
 
 
-def match_expression(text: str, columns: Sequence[str]) -> str | None:
+def match_terms(text: str, prefix_words: PrefixWords | None = None) -> list[str]:
+    """The FTS5 literals of a search string (empty when nothing in it is searchable).
+
+    A word-prefix term makes FTS5 merge the postings of every term with that prefix before the
+    first match comes out: 3 ms at 100k Emails for "invoice" (in half of them), 0.04 ms for the
+    whole word, which FTS5 reads lazily, newest first, stopping after a page. So when
+    `prefix_words` can list the other terms with the prefix (cheaply: few and rare), the term
+    becomes an OR of those whole words, which matches exactly the same Emails. Only plain ASCII
+    words are expanded: for them the tokenizer's folding is lowercasing, so the listed terms are
+    the ones the prefix would match."""
+    literals = []
+    for term in parse_search(text):
+        if not _searchable(term.text):
+            continue
+        literal = None
+        if prefix_words is not None and _is_prefix(term):
+            word = term.text.lower()
+            if word.isascii() and word.isalnum():
+                others = prefix_words(word)
+                if others is not None:
+                    literal = " OR ".join(_literal(Term(w, True)) for w in [word, *others])
+                    literal = f"({literal})" if others else literal
+        literals.append(literal or _literal(term))
+    return literals
+
+
+def match_expression(
+    text: str, columns: Sequence[str], prefix_words: PrefixWords | None = None
+) -> str | None:
     """An FTS5 MATCH expression requiring every term of `text` in any of `columns`, or None when
     the text holds nothing searchable (such a condition matches no Email)."""
-    literals = match_terms(text)
+    literals = match_terms(text, prefix_words)
     if not literals:
         return None
-    return "{" + " ".join(columns) + "} : (" + " ".join(literals) + ")"
+    # FTS5 joins bare phrases by juxtaposition, but a parenthesised group needs an explicit AND.
+    joined = (" AND " if any(lit.startswith("(") for lit in literals) else " ").join(literals)
+    return "{" + " ".join(columns) + "} : (" + joined + ")"
 
 
 def header_expression(name: str, value: str) -> str | None:

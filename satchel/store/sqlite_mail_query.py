@@ -24,7 +24,13 @@ from typing import Any, Final
 import orjson
 
 from satchel.store.mail_base import EmailQuery, UnsupportedFilter
-from satchel.store.mail_text import COLUMN_OF, TEXT_COLUMNS, header_expression, match_expression
+from satchel.store.mail_text import (
+    COLUMN_OF,
+    TEXT_COLUMNS,
+    PrefixWords,
+    header_expression,
+    match_expression,
+)
 
 _KEYWORD_EMAILS: Final = "SELECT num FROM email_keywords WHERE account_id = ? AND keyword = ?"
 _KEYWORD_THREADS: Final = (
@@ -103,9 +109,10 @@ def _text(value: Any, name: str) -> str:
 
 
 class _Builder:
-    def __init__(self, account_id: str) -> None:
+    def __init__(self, account_id: str, prefix_words: PrefixWords | None = None) -> None:
         self.account_id = account_id
         self.params: list[Any] = []
+        self.prefix_words = prefix_words
 
     def node(self, node: Any, depth: int = 0) -> str:
         if depth > 100:
@@ -171,7 +178,7 @@ class _Builder:
                 raise UnsupportedFilter("hasAttachment must be a Boolean")
             return self._add("e.has_attachment = ?", int(value))
         if name in _FULL_TEXT:
-            expression = text_expression(name, _text(value, name))
+            expression = text_expression(name, _text(value, name), self.prefix_words)
             return "0" if expression is None else self._add(_FTS, expression)
         if name == "header":
             return self._header(value)
@@ -232,24 +239,24 @@ def _conjuncts(node: Any, items: list[tuple[str, Any]], others: list[Any]) -> No
         others.append(node)
 
 
-def required_text(filter: Any) -> list[str]:
+def required_text(filter: Any, prefix_words: PrefixWords | None = None) -> list[str]:
     """The FTS5 expressions of the full-text conditions every result must meet."""
     items: list[tuple[str, Any]] = []
     if filter is not None:
         _conjuncts(filter, items, [])
     found = [
-        text_expression(name, value)
+        text_expression(name, value, prefix_words)
         for name, value in items
         if name in _FULL_TEXT and isinstance(value, str)
     ]
     return [expression for expression in found if expression is not None]
 
 
-def text_expression(name: str, value: str) -> str | None:
+def text_expression(name: str, value: str, prefix_words: PrefixWords | None = None) -> str | None:
     """The FTS5 expression of one full-text condition (`text` or a single field's), or None
     when the value holds nothing searchable."""
     columns = TEXT_COLUMNS if name == "text" else (COLUMN_OF[name],)
-    return match_expression(value, columns)
+    return match_expression(value, columns, prefix_words)
 
 
 def newest_first(query: EmailQuery) -> bool:
@@ -258,11 +265,11 @@ def newest_first(query: EmailQuery) -> bool:
     return all(prop == "receivedAt" and not ascending for prop, ascending, _ in query.sort or ())
 
 
-def _text_match(items: list[tuple[str, Any]]) -> str | None:
+def _text_match(items: list[tuple[str, Any]], prefix_words: PrefixWords | None) -> str | None:
     """Take the first required full-text condition out of `items`: its FTS5 expression."""
     for index, (name, value) in enumerate(items):
         if name in _FULL_TEXT and isinstance(value, str):
-            expression = text_expression(name, value)
+            expression = text_expression(name, value, prefix_words)
             if expression is not None:
                 del items[index]
                 return expression
@@ -270,12 +277,16 @@ def _text_match(items: list[tuple[str, Any]]) -> str | None:
 
 
 def _by_arrival(
-    account_id: str, expression: str, items: list[tuple[str, Any]], others: list[Any]
+    account_id: str,
+    expression: str,
+    items: list[tuple[str, Any]],
+    others: list[Any],
+    prefix_words: PrefixWords | None,
 ) -> SqlQuery:
     """Newest first with a full-text condition: walk the matches in descending rowid order
     (FTS5 yields them so without collecting them) and stop at the page's end; the other
     conditions filter as they come. A word in half of 100k Emails: 9-25 ms -> 0.1 ms."""
-    builder = _Builder(account_id)
+    builder = _Builder(account_id, prefix_words)
     builder.params.extend((expression, account_id))
     # CROSS JOIN and `+`: the matches always drive (SQLite would otherwise walk the account's
     # Emails when counting, evaluating the MATCH once per Email: minutes at 100k).
@@ -292,7 +303,12 @@ def _by_arrival(
     )
 
 
-def build_query(account_id: str, query: EmailQuery, drive_by_text: bool = True) -> SqlQuery:
+def build_query(
+    account_id: str,
+    query: EmailQuery,
+    drive_by_text: bool = True,
+    prefix_words: PrefixWords | None = None,
+) -> SqlQuery:
     """Translate a validated EmailQuery into SQL. UnsupportedFilter for a filter it cannot run;
     ValueError for a sort it cannot run. `drive_by_text`: start from the full-text matches
     when the filter requires some (see the module docstring)."""
@@ -301,9 +317,9 @@ def build_query(account_id: str, query: EmailQuery, drive_by_text: bool = True) 
     if query.filter is not None:
         _conjuncts(query.filter, items, others)
     if newest_first(query):
-        matched = _text_match(items)
+        matched = _text_match(items, prefix_words)
         if matched is not None:
-            return _by_arrival(account_id, matched, items, others)
+            return _by_arrival(account_id, matched, items, others, prefix_words)
     full_text = drive_by_text and any(name in _FULL_TEXT for name, _ in items)
     mailbox = None
     if not full_text:
@@ -312,7 +328,7 @@ def build_query(account_id: str, query: EmailQuery, drive_by_text: bool = True) 
                 mailbox = value
                 del items[index]
                 break
-    builder = _Builder(account_id)
+    builder = _Builder(account_id, prefix_words)
     if mailbox is not None:
         source = "email_mailboxes AS m JOIN emails AS e ON e.num = m.num"
         where = ["m.account_id = ?", "m.mailbox_id = ?"]
