@@ -310,6 +310,10 @@ class GetScope:
 OnCreate = Callable[[SetScope, JsonObject], "JsonObject | None"]
 # on_update(scope, id, old, new) -> server-changed values (reported in `updated`).
 OnUpdate = Callable[[SetScope, str, JsonObject, JsonObject], "JsonObject | None"]
+# on_patch(scope, id, patch) -> True when the type applied this update itself (or raised the
+# SetError the generic path would), for a patch it knows a cheaper way to apply with the same
+# outcome; False leaves the update to the generic path (read, patch, validate, on_update, write).
+OnPatch = Callable[[SetScope, str, Any], bool]
 # on_destroy(scope, record): raise SetError to refuse, or destroy dependants to cascade.
 OnDestroy = Callable[[SetScope, "Record"], None]
 # on_get(scope, objects): fill computed (server-set) properties of full objects in place. It also
@@ -369,6 +373,7 @@ class Hooks:
 
     on_create: OnCreate | None = None
     on_update: OnUpdate | None = None
+    on_patch: OnPatch | None = None
     on_destroy: OnDestroy | None = None
     on_get: OnGet | None = None
     on_changes: OnChanges | None = None

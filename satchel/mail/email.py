@@ -208,6 +208,44 @@ def _on_update(scope: SetScope, email_id: str, old: JsonObject, new: JsonObject)
     return None
 
 
+_KEYWORD_PATH: Final = "keywords/"
+
+
+def _on_patch(scope: SetScope, email_id: str, patch: Any) -> bool:
+    """Setting and clearing keywords by path (`keywords/$seen: true`, the commonest write a mail
+    client makes) straight on the mail index: the record is immutable, so the generic path would
+    read and decode its ~5 KB only to compare it. Anything else, or anything the generic path
+    would treat differently (a keyword it would reject or fold, a pointer escape, a value other
+    than true or null), goes the generic way."""
+    if not isinstance(patch, dict) or not patch:
+        return False
+    added: set[str] = set()
+    removed: set[str] = set()
+    for path, value in patch.items():
+        if not isinstance(path, str) or not path.startswith(_KEYWORD_PATH):
+            return False
+        name = path[len(_KEYWORD_PATH) :]
+        if "/" in name or "~" in name or name != name.lower():
+            return False
+        if value is not True and value is not None:
+            return False
+        try:
+            keyword(name, None)
+        except Invalid:
+            return False
+        (added if value else removed).add(name)
+    txn = mail(scope.txn)
+    flags = txn.email_flags(email_id)
+    if flags is None:
+        raise SetError("notFound", f"no {NAME} {email_id}")
+    mailbox_ids, keywords = flags
+    new = (set(keywords) | added) - removed
+    if new != set(keywords):  # else nothing changes, as in the generic path: no new state
+        txn.set_email_flags(email_id, mailbox_ids, sorted(new))
+        scope.txn.update_record(NAME, email_id, {})
+    return True
+
+
 def _on_destroy(scope: SetScope, record: Record) -> None:
     release_email(scope.txn, record.id, record.data)
 
@@ -269,6 +307,7 @@ EMAIL: Final = DataType(
     hooks=Hooks(
         on_create=_on_create,
         on_update=_on_update,
+        on_patch=_on_patch,
         on_destroy=_on_destroy,
         query=email_query,
         query_window=email_query_window,

@@ -171,6 +171,11 @@ class MailWriteTxn(MailReadTxn, Protocol):
         so do `set_email_flags` and `delete_email_index`."""
         ...
 
+    def email_flags(self, email_id: str) -> tuple[list[str], list[str]] | None:
+        """(mailboxIds, keywords) of an indexed Email of this transaction's account, as the
+        index holds them (keywords lowercase); None if there is no such Email."""
+        ...
+
     def set_email_flags(
         self, email_id: str, mailbox_ids: Sequence[str], keywords: Sequence[str]
     ) -> None:

@@ -416,6 +416,18 @@ class SqliteMailWrite(SqliteMailRead):
                 keyword_rows,
             )
 
+    def email_flags(self, email_id: str) -> tuple[list[str], list[str]] | None:
+        row = self._conn.execute(
+            "SELECT (SELECT group_concat(m.mailbox_id, ' ') FROM email_mailboxes AS m"
+            " WHERE m.num = e.num),"
+            " (SELECT group_concat(k.keyword, ' ') FROM email_keywords AS k WHERE k.num = e.num)"
+            " FROM emails AS e WHERE e.account_id = ? AND e.id = ?",
+            (self._require_account(), email_id),
+        ).fetchone()
+        if row is None:
+            return None
+        return (row[0] or "").split(), (row[1] or "").split()
+
     def set_email_flags(
         self, email_id: str, mailbox_ids: Sequence[str], keywords: Sequence[str]
     ) -> None:

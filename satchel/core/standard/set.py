@@ -144,6 +144,9 @@ class SetWork:
     # --- update -------------------------------------------------------------------------------
     def update(self, record_id: str, patch: Any) -> JsonObject | None:
         """Apply a PatchObject; returns the server-changed properties or None. Raises SetError."""
+        fast = self.datatype.hooks.on_patch
+        if fast is not None and fast(self.scope(), record_id, patch):
+            return None
         records = self.txn.get_records(self.account_id, self.datatype.name, [record_id])
         if not records:
             raise SetError("notFound", f"no {self.datatype.name} {record_id}")
