@@ -234,14 +234,11 @@ def _on_patch(scope: SetScope, email_id: str, patch: Any) -> bool:
         except Invalid:
             return False
         (added if value else removed).add(name)
-    txn = mail(scope.txn)
-    flags = txn.email_flags(email_id)
-    if flags is None:
-        raise SetError("notFound", f"no {NAME} {email_id}")
-    mailbox_ids, keywords = flags
-    new = (set(keywords) | added) - removed
-    if new != set(keywords):  # else nothing changes, as in the generic path: no new state
-        txn.set_email_flags(email_id, mailbox_ids, sorted(new))
+    try:
+        changed = mail(scope.txn).change_email_keywords(email_id, added, removed)
+    except KeyError:
+        raise SetError("notFound", f"no {NAME} {email_id}") from None
+    if changed:  # else, as in the generic path, no new state
         scope.txn.update_record(NAME, email_id, {})
     return True
 

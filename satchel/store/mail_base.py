@@ -13,7 +13,7 @@ Write methods act on the transaction's own account.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -171,16 +171,18 @@ class MailWriteTxn(MailReadTxn, Protocol):
         so do `set_email_flags` and `delete_email_index`."""
         ...
 
-    def email_flags(self, email_id: str) -> tuple[list[str], list[str]] | None:
-        """(mailboxIds, keywords) of an indexed Email of this transaction's account, as the
-        index holds them (keywords lowercase); None if there is no such Email."""
-        ...
-
     def set_email_flags(
         self, email_id: str, mailbox_ids: Sequence[str], keywords: Sequence[str]
     ) -> None:
         """Update only mailboxIds and keywords (the mutable part of an Email). KeyError if
         the Email is not indexed."""
+        ...
+
+    def change_email_keywords(
+        self, email_id: str, added: Iterable[str], removed: Iterable[str]
+    ) -> bool:
+        """Add and remove keywords of an indexed Email (as `set_email_flags` would write them);
+        False, and nothing written, when that changes nothing. KeyError if not indexed."""
         ...
 
     def delete_email_index(self, email_id: str) -> None:

@@ -416,40 +416,46 @@ class SqliteMailWrite(SqliteMailRead):
                 keyword_rows,
             )
 
-    def email_flags(self, email_id: str) -> tuple[list[str], list[str]] | None:
-        row = self._conn.execute(
-            "SELECT (SELECT group_concat(m.mailbox_id, ' ') FROM email_mailboxes AS m"
-            " WHERE m.num = e.num),"
-            " (SELECT group_concat(k.keyword, ' ') FROM email_keywords AS k WHERE k.num = e.num)"
-            " FROM emails AS e WHERE e.account_id = ? AND e.id = ?",
-            (self._require_account(), email_id),
-        ).fetchone()
-        if row is None:
-            return None
-        return (row[0] or "").split(), (row[1] or "").split()
-
     def set_email_flags(
         self, email_id: str, mailbox_ids: Sequence[str], keywords: Sequence[str]
     ) -> None:
-        account_id = self._require_account()
-        # One statement reads what the counters know of the Email (email_state), its keyword
-        # rows and the counters' basis (the trash).
+        row = self._flags_row(email_id)
+        self._write_flags(email_id, row, frozenset(mailbox_ids), {k.lower() for k in keywords})
+
+    def change_email_keywords(
+        self, email_id: str, added: Iterable[str], removed: Iterable[str]
+    ) -> bool:
+        row = self._flags_row(email_id)
+        old_keywords = set(orjson.loads(row[5]))
+        keywords = (old_keywords | {k.lower() for k in added}) - {k.lower() for k in removed}
+        if keywords == old_keywords:
+            return False
+        self._write_flags(email_id, row, frozenset(orjson.loads(row[4])), keywords)
+        return True
+
+    def _flags_row(self, email_id: str) -> Any:
+        # One statement reads what the counters know of the Email (email_state), its mailbox
+        # and keyword rows and the counters' basis (the trash).
         row = self._conn.execute(
             "SELECT e.num, e.thread_id, e.received_at, e.unread,"
             " (SELECT json_group_array(m.mailbox_id) FROM email_mailboxes AS m"
             " WHERE m.num = e.num),"
             " (SELECT json_group_array(k.keyword) FROM email_keywords AS k WHERE k.num = e.num),"
             f" b.* FROM emails AS e, ({BASIS_SQL}) AS b WHERE e.account_id = ?1 AND e.id = ?2",
-            (account_id, email_id),
+            (self._require_account(), email_id),
         ).fetchone()
         if row is None:
             raise KeyError(f"Email {email_id} is not indexed")
+        return row
+
+    def _write_flags(
+        self, email_id: str, row: Any, boxes: frozenset[str], lowered: set[str]
+    ) -> None:
+        account_id = self._require_account()
         num, thread_id, received_at, old_unread, old_boxes_json, old_keywords_json = row[:6]
         old_boxes = frozenset(orjson.loads(old_boxes_json))
         old_keywords = set(orjson.loads(old_keywords_json))
-        lowered = {k.lower() for k in keywords}
         unread = _is_unread(lowered)
-        boxes = frozenset(mailbox_ids)
         # Only the rows that change: a flag flip (the common write) touches no mailbox row but
         # its `unread`, and one keyword row.
         if unread != old_unread:
