@@ -163,10 +163,6 @@ def _json_list(values: Sequence[str]) -> bytes:
     return orjson.dumps(list(values))
 
 
-def _record(row: Any) -> Record:
-    return Record(row[0], orjson.loads(row[1]), row[2], row[3])
-
-
 class DecodedCache:
     """Decoded `data` of recently read records, shared between reader threads, so a /get of
     the same records again (an Inbox page, polled) skips JSON decoding, the bulk of its cost.
@@ -220,23 +216,15 @@ class SqliteRead(
         email = type_name == EMAIL
         select = EMAIL_RECORDS_SELECT if email else RECORDS_SELECT
         cache = self._decoded if shared else None
-        decode: Callable[[Any], Record]
-        if cache is None:
-            if email:
 
-                def decode(r: Any) -> Record:
-                    data = with_flags(orjson.loads(r[1]), r, in_place=True)
-                    return Record(r[0], data, r[2], r[3])
-
+        def decode(r: Any) -> Record:
+            if cache is None:
+                data = orjson.loads(r[1])
             else:
-                decode = _record
-        else:
-
-            def decode(r: Any) -> Record:
                 data = cache.decode(account_id, type_name, r[0], r[1])
-                if email:
-                    data = with_flags(data, r, in_place=False)
-                return Record(r[0], data, r[2], r[3])
+            if email:  # a shared (cached) decoding is copied, a fresh one completed in place
+                data = with_flags(data, r, in_place=cache is None)
+            return Record(r[0], data, r[2], r[3])
 
         if ids is None:
             rows = self._conn.execute(select + " ORDER BY r.id", (account_id, type_name))
