@@ -9,7 +9,7 @@ import functools
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import orjson
 
@@ -95,6 +95,18 @@ def _snippet_texts(node: Any, wanted: tuple[str, ...], out: list[str]) -> list[s
         for child in conditions:
             _snippet_texts(child, wanted, out)
     return out
+
+
+class _Flags(NamedTuple):
+    """What `set_email_flags` reads of an Email before changing its flags."""
+
+    num: int
+    thread_id: str
+    received_at: int
+    unread: int
+    boxes: frozenset[str]
+    keywords: set[str]
+    basis: tuple[str | None, bool]  # counts_basis: the trash, and whether the counters use it
 
 
 class SqliteMailRead:
@@ -419,21 +431,20 @@ class SqliteMailWrite(SqliteMailRead):
     def set_email_flags(
         self, email_id: str, mailbox_ids: Sequence[str], keywords: Sequence[str]
     ) -> None:
-        row = self._flags_row(email_id)
-        self._write_flags(email_id, row, frozenset(mailbox_ids), {k.lower() for k in keywords})
+        old = self._flags_of(email_id)
+        self._write_flags(email_id, old, frozenset(mailbox_ids), {k.lower() for k in keywords})
 
     def change_email_keywords(
         self, email_id: str, added: Iterable[str], removed: Iterable[str]
     ) -> bool:
-        row = self._flags_row(email_id)
-        old_keywords = set(orjson.loads(row[5]))
-        keywords = (old_keywords | {k.lower() for k in added}) - {k.lower() for k in removed}
-        if keywords == old_keywords:
+        old = self._flags_of(email_id)
+        keywords = (old.keywords | {k.lower() for k in added}) - {k.lower() for k in removed}
+        if keywords == old.keywords:
             return False
-        self._write_flags(email_id, row, frozenset(orjson.loads(row[4])), keywords)
+        self._write_flags(email_id, old, old.boxes, keywords)
         return True
 
-    def _flags_row(self, email_id: str) -> Any:
+    def _flags_of(self, email_id: str) -> _Flags:
         # One statement reads what the counters know of the Email (email_state), its mailbox
         # and keyword rows and the counters' basis (the trash).
         row = self._conn.execute(
@@ -446,27 +457,34 @@ class SqliteMailWrite(SqliteMailRead):
         ).fetchone()
         if row is None:
             raise KeyError(f"Email {email_id} is not indexed")
-        return row
+        num, thread_id, received_at, unread, boxes, keywords, trash, current = row
+        return _Flags(
+            num,
+            thread_id,
+            received_at,
+            unread,
+            frozenset(orjson.loads(boxes)),
+            set(orjson.loads(keywords)),
+            (trash, bool(current)),
+        )
 
     def _write_flags(
-        self, email_id: str, row: Any, boxes: frozenset[str], lowered: set[str]
+        self, email_id: str, old: _Flags, boxes: frozenset[str], lowered: set[str]
     ) -> None:
         account_id = self._require_account()
-        num, thread_id, received_at, old_unread, old_boxes_json, old_keywords_json = row[:6]
-        old_boxes = frozenset(orjson.loads(old_boxes_json))
-        old_keywords = set(orjson.loads(old_keywords_json))
+        num, thread_id = old.num, old.thread_id
         unread = _is_unread(lowered)
         # Only the rows that change: a flag flip (the common write) touches no mailbox row but
         # its `unread`, and one keyword row.
-        if unread != old_unread:
+        if unread != old.unread:
             self._conn.execute("UPDATE emails SET unread = ? WHERE num = ?", (unread, num))
             self._conn.execute("UPDATE email_mailboxes SET unread = ? WHERE num = ?", (unread, num))
-        if gone := old_boxes - boxes:
+        if gone := old.boxes - boxes:
             self._conn.executemany(
                 "DELETE FROM email_mailboxes WHERE num = ? AND mailbox_id = ?",
                 [(num, m) for m in gone],
             )
-        if dropped := old_keywords - lowered:
+        if dropped := old.keywords - lowered:
             self._conn.executemany(
                 "DELETE FROM email_keywords WHERE num = ? AND keyword = ?",
                 [(num, k) for k in dropped],
@@ -476,15 +494,14 @@ class SqliteMailWrite(SqliteMailRead):
             account_id,
             email_id,
             thread_id,
-            received_at,
+            old.received_at,
             unread,
-            sorted(boxes - old_boxes),
-            sorted(lowered - old_keywords),
+            sorted(boxes - old.boxes),
+            sorted(lowered - old.keywords),
         )
-        before = (thread_id, old_boxes, old_unread)
+        before = (thread_id, old.boxes, old.unread)
         after = (thread_id, boxes, unread)
-        basis = (row[6], bool(row[7]))
-        self._counts_changed(apply_change(self._conn, account_id, before, after, basis))
+        self._counts_changed(apply_change(self._conn, account_id, before, after, old.basis))
 
     def delete_email_index(self, email_id: str) -> None:
         account_id = self._require_account()
