@@ -22,12 +22,17 @@ RECORDS_SELECT: Final = (
     "SELECT r.id, r.data, r.created_modseq, r.updated_modseq FROM records AS r"
     " WHERE r.account_id = ? AND r.type = ? AND r.destroyed_modseq IS NULL"
 )
-# Keywords and mailbox ids never hold a space (section 4.1.1; ids are base64url): a
-# space-separated list is the cheapest form to carry them out of SQLite.
+# An Email's keywords and mailbox ids from the index, for the `emails AS e` row of a statement.
+# They never hold a space (section 4.1.1; ids are base64url): a space-separated list is the
+# cheapest form to carry them out of SQLite (`listed` reads it back).
+KEYWORDS_OF_E: Final = (
+    "(SELECT group_concat(k.keyword, ' ') FROM email_keywords AS k WHERE k.num = e.num)"
+)
+MAILBOXES_OF_E: Final = (
+    "(SELECT group_concat(m.mailbox_id, ' ') FROM email_mailboxes AS m WHERE m.num = e.num)"
+)
 EMAIL_RECORDS_SELECT: Final = (
-    "SELECT r.id, r.data, r.created_modseq, r.updated_modseq,"
-    " (SELECT group_concat(k.keyword, ' ') FROM email_keywords AS k WHERE k.num = e.num),"
-    " (SELECT group_concat(m.mailbox_id, ' ') FROM email_mailboxes AS m WHERE m.num = e.num)"
+    f"SELECT r.id, r.data, r.created_modseq, r.updated_modseq, {KEYWORDS_OF_E}, {MAILBOXES_OF_E}"
     " FROM records AS r LEFT JOIN emails AS e ON e.account_id = r.account_id AND e.id = r.id"
     " WHERE r.account_id = ? AND r.type = ? AND r.destroyed_modseq IS NULL"
 )
@@ -38,8 +43,13 @@ def stored_email(data: JsonObject) -> JsonObject:
     return {k: v for k, v in data.items() if k not in INDEXED_PROPERTIES}
 
 
-def _flags(listed: str | None) -> dict[str, bool]:
-    return dict.fromkeys(listed.split(), True) if listed else {}
+def listed(value: str | None) -> list[str]:
+    """The items of a `KEYWORDS_OF_E` or `MAILBOXES_OF_E` list (NULL when there are none)."""
+    return value.split() if value else []
+
+
+def _flags(value: str | None) -> dict[str, bool]:
+    return dict.fromkeys(listed(value), True)
 
 
 def with_flags(stored: JsonObject, row: Any, *, in_place: bool) -> JsonObject:

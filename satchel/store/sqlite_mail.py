@@ -26,6 +26,7 @@ from satchel.store.mail_text import (
     highlight_preview,
     highlight_subject,
 )
+from satchel.store.sqlite_email_record import KEYWORDS_OF_E, MAILBOXES_OF_E, listed
 from satchel.store.sqlite_mail_counts import BASIS_SQL, apply_change, email_state, read_counts
 from satchel.store.sqlite_mail_query import (
     SqlQuery,
@@ -448,11 +449,9 @@ class SqliteMailWrite(SqliteMailRead):
         # One statement reads what the counters know of the Email (email_state), its mailbox
         # and keyword rows and the counters' basis (the trash).
         row = self._conn.execute(
-            "SELECT e.num, e.thread_id, e.received_at, e.unread,"
-            " (SELECT json_group_array(m.mailbox_id) FROM email_mailboxes AS m"
-            " WHERE m.num = e.num),"
-            " (SELECT json_group_array(k.keyword) FROM email_keywords AS k WHERE k.num = e.num),"
-            f" b.* FROM emails AS e, ({BASIS_SQL}) AS b WHERE e.account_id = ?1 AND e.id = ?2",
+            f"SELECT e.num, e.thread_id, e.received_at, e.unread, {MAILBOXES_OF_E},"
+            f" {KEYWORDS_OF_E}, b.* FROM emails AS e, ({BASIS_SQL}) AS b"
+            " WHERE e.account_id = ?1 AND e.id = ?2",
             (self._require_account(), email_id),
         ).fetchone()
         if row is None:
@@ -463,8 +462,8 @@ class SqliteMailWrite(SqliteMailRead):
             thread_id,
             received_at,
             unread,
-            frozenset(orjson.loads(boxes)),
-            set(orjson.loads(keywords)),
+            frozenset(listed(boxes)),
+            set(listed(keywords)),
             (trash, bool(current)),
         )
 
