@@ -7,23 +7,18 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import cast
 
 import orjson
 from mail_client import MailClient, message
+from sqlite_support import sqlite_of
 
 from satchel.core.limits import CoreLimits
 from satchel.store import open_store
 from satchel.store.base import Account, Store
-from satchel.store.sqlite import SqliteStore
-
-
-def db_path(store: Store) -> Path:
-    return cast(SqliteStore, getattr(store, "inner", store)).db_path
 
 
 def stored_data(store: Store, email_id: str) -> bytes:
-    conn = sqlite3.connect(db_path(store))
+    conn = sqlite3.connect(sqlite_of(store).db_path)
     try:
         (data,) = conn.execute(
             "SELECT data FROM records WHERE type = 'Email' AND id = ?", (email_id,)

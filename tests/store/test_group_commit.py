@@ -11,16 +11,10 @@ from concurrent.futures import Future
 from typing import Any
 
 import pytest
+from sqlite_support import sqlite_of
 
 from satchel.store.base import Store, WriteTxn
 from satchel.store.sqlite import SqliteStore
-
-
-def _sqlite(store: Store) -> SqliteStore:
-    inner = getattr(store, "inner", store)
-    if not isinstance(inner, SqliteStore):
-        pytest.skip("group commit is the SQLite store's writer")
-    return inner
 
 
 def _hold_writer(store: SqliteStore, account_id: str) -> tuple[threading.Event, Future[Any]]:
@@ -50,7 +44,7 @@ def _titles_on_disk(store: SqliteStore, account_id: str) -> dict[str, int]:
 
 
 async def test_a_failing_write_in_a_group_undoes_only_itself(store: Store, account_id: str) -> None:
-    sqlite_store = _sqlite(store)
+    sqlite_store = sqlite_of(store)
     release, first = _hold_writer(sqlite_store, account_id)
 
     def good(name: str) -> Any:
@@ -90,7 +84,7 @@ async def test_a_failing_write_in_a_group_undoes_only_itself(store: Store, accou
 async def test_every_concurrent_write_is_on_disk_when_answered(
     store: Store, account_id: str
 ) -> None:
-    sqlite_store = _sqlite(store)
+    sqlite_store = sqlite_of(store)
 
     async def create(i: int) -> int:
         def write(txn: WriteTxn) -> None:
@@ -106,7 +100,7 @@ async def test_every_concurrent_write_is_on_disk_when_answered(
 
 
 async def test_a_write_cancelled_while_queued_never_runs(store: Store, account_id: str) -> None:
-    sqlite_store = _sqlite(store)
+    sqlite_store = sqlite_of(store)
     release, first = _hold_writer(sqlite_store, account_id)
     ran: list[str] = []
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
-from typing import cast
 
 import pytest
+from sqlite_support import sqlite_of
 
 from satchel.store.base import ReadTxn, Store, WriteTxn
-from satchel.store.sqlite import SqliteStore
 
 
 def counting_read(store: Store) -> tuple[list[int], Callable[[], list[str]]]:
@@ -37,8 +36,7 @@ def touch(txn: WriteTxn) -> None:
 @pytest.fixture
 def other_process(store: Store) -> Iterator[sqlite3.Connection]:
     """A connection of its own to the same file, as another process would have."""
-    db_path = cast(SqliteStore, getattr(store, "inner", store)).db_path
-    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn = sqlite3.connect(sqlite_of(store).db_path, isolation_level=None)
     yield conn
     conn.close()
 
