@@ -402,9 +402,10 @@ class Store(Protocol):
 
     def read_directory_memo(self, key: Hashable, fn: Callable[[ReadTxn], T]) -> T:
         """`read_now(fn)`, remembered under `key` for as long as the directory (users, tokens,
-        and accounts' names, owners and flags) is unchanged, whoever changes it; so the result
-        is always the one `fn` would read now, provided `fn` reads nothing else. For the user
-        and account lookups every request repeats; the result must not be mutated."""
+        accounts' names, owners and flags, push subscriptions) is unchanged, whoever changes
+        it; so the result is always the one `fn` would read now, provided `fn` reads nothing
+        else. For the lookups every request or commit repeats; the result must not be
+        mutated."""
         ...
 
     async def write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:

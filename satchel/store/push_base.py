@@ -35,11 +35,11 @@ class PushReadTxn(Protocol):
         id order."""
         ...
 
-    def push_subscriptions_for_account(
-        self, account_id: str, now: float
-    ) -> list[PushSubscriptionRow]:
-        """The verified, unexpired subscriptions of every user who can see the account (today
-        its owner), i.e. those a StateChange of the account goes to."""
+    def push_subscriptions_for_account(self, account_id: str) -> list[PushSubscriptionRow]:
+        """The verified subscriptions of every user who can see the account (today its owner),
+        in id order: those a StateChange of the account goes to, once the expired ones are
+        left out. Expired ones are in, so that the answer depends on nothing but the directory
+        (the dispatcher remembers it, `Store.read_directory_memo`)."""
         ...
 
 

@@ -54,14 +54,12 @@ class SqlitePushRead:
         )
         return [_row(r) for r in rows]
 
-    def push_subscriptions_for_account(
-        self, account_id: str, now: float
-    ) -> list[PushSubscriptionRow]:
+    def push_subscriptions_for_account(self, account_id: str) -> list[PushSubscriptionRow]:
         rows = self._conn.execute(
             f"SELECT {_COLUMNS} FROM push_subscriptions"
             " WHERE user_id IN (SELECT owner_user_id FROM accounts WHERE id = ?)"
-            " AND verified = 1 AND expires > ? ORDER BY id",
-            (account_id, now),
+            " AND verified = 1 ORDER BY id",
+            (account_id,),
         )
         return [_row(r) for r in rows]
 

@@ -21,7 +21,14 @@ from satchel.mail.ingest import Incoming, ingest
 from satchel.mail.provision import provision_account
 from satchel.push.bus import Listener, StateChange
 from satchel.push.hub import Hub
-from satchel.push.unix_bus import SEND_WINDOW, SocketBus, decode_message, encode_message
+from satchel.push.unix_bus import (
+    SEND_WINDOW,
+    SUFFIX,
+    SocketBus,
+    SocketDirectory,
+    decode_message,
+    encode_message,
+)
 from satchel.services import build_registry
 from satchel.store.base import CommitResult
 
@@ -255,3 +262,22 @@ async def test_a_data_directory_too_deep_for_a_socket_path(tmp_path: Path) -> No
     finally:
         await receiver.stop()
         await sender.stop()
+
+
+def test_the_socket_listing_sees_every_process_that_comes_or_goes(tmp_path: Path) -> None:
+    """The listing is reused while the directory's mtime stands still, but a socket bound in the
+    same clock tick as a listing must not hide behind an unchanged mtime."""
+    directory = SocketDirectory(tmp_path / "push")
+    directory.ensure()
+    (directory.path / f"1-a{SUFFIX}").touch()
+    assert directory.names() == [f"1-a{SUFFIX}"]
+    (directory.path / f"2-b{SUFFIX}").touch()  # most likely the same tick as the listing
+    assert sorted(directory.names()) == [f"1-a{SUFFIX}", f"2-b{SUFFIX}"]
+    # A settled directory (its mtime well in the past) is listed once, then only stat'ed.
+    os.utime(directory.path, ns=(0, 10**9))
+    assert sorted(directory.names()) == [f"1-a{SUFFIX}", f"2-b{SUFFIX}"]
+    (directory.path / f"1-a{SUFFIX}").unlink()
+    assert directory.names() == [f"2-b{SUFFIX}"]
+    (directory.path / "not-a-socket.tmp").touch()
+    (directory.path / f"3-c{SUFFIX}").touch()
+    assert sorted(directory.names()) == [f"2-b{SUFFIX}", f"3-c{SUFFIX}"]

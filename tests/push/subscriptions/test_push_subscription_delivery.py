@@ -14,7 +14,7 @@ from pushsub_support import HANG, PushService, Subscriber
 from satchel.push.bus import StateChange
 from satchel.push.subscriptions.dispatcher import DeliveryPolicy, Dispatcher
 from satchel.push.subscriptions.sender import PushSender, new_http_client
-from satchel.store.base import Store
+from satchel.store.base import Store, WriteTxn
 from satchel.store.push_base import PushSubscriptionRow
 
 FAST = DeliveryPolicy(first_retry=0.02, max_retry=0.1, max_attempts=4, throttle_step=0.02)
@@ -108,6 +108,36 @@ async def test_only_verified_unexpired_subscriptions_of_the_accounts_user_get_it
     assert post.headers["content-type"] == "application/json"
     assert int(post.headers["ttl"]) > 0
     assert post.headers["urgency"] == "normal"
+
+
+async def test_subscriptions_made_verified_or_destroyed_between_commits_count_at_once(
+    setup: Setup, push_service: PushService
+) -> None:
+    """The dispatcher remembers an account's subscriptions between commits; every change to
+    them must still count from the next commit on."""
+    await setup.change({"Email": "s1"})  # remembered: none
+    first = setup.subscribe(push_service.url("/first"), verified=False)
+    await setup.change({"Email": "s2"})  # not verified yet: nothing
+    await setup.idle()
+    assert push_service.posts() == []
+
+    def verify(txn: WriteTxn) -> bool:
+        return txn.update_push_subscription(
+            first, verified=True, expires=time.time() + 3600, types=None
+        )
+
+    setup.store.write_sync("", verify)
+    await setup.change({"Email": "s3"})
+    (body,) = await posts(push_service, 1, "/first")
+    assert body["changed"] == {setup.alice[1]: {"Email": "s3"}}
+    await setup.idle()
+    setup.store.write_sync("", lambda txn: txn.delete_push_subscription(first))
+    setup.subscribe(push_service.url("/second"))
+    await setup.change({"Email": "s4"})
+    (body,) = await posts(push_service, 1, "/second")
+    assert body["changed"] == {setup.alice[1]: {"Email": "s4"}}
+    await setup.idle()
+    assert [r.path for r in push_service.posts()] == ["/first", "/second"]
 
 
 async def test_types_filter_what_is_sent(setup: Setup, push_service: PushService) -> None:
