@@ -16,6 +16,7 @@ from functools import partial
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp
 
 from satchel.http import api, download, upload
 from satchel.http.cors import CorsMiddleware
@@ -37,7 +38,7 @@ DOWNLOAD_PATH = "/jmap/download/{accountId}/{blobId}/{name:path}"
 def create_app(
     services: Services,
     companions: Sequence[Callable[[], contextlib.AbstractAsyncContextManager[object]]] = (),
-) -> Starlette:
+) -> ASGIApp:
     """The application serving `services`. It owns them from now on: the store is closed when
     the application shuts down. `companions` run for the application's lifetime in the same
     process (e.g. the LMTP listener `satchel serve` adds) and stop before the store closes."""
@@ -77,16 +78,16 @@ def create_app(
         WebSocketRoute(WS_PATH, partial(websocket_endpoint, push)),
     ]
     middleware = [
-        # The Session, the API and the event source are answered ahead of everything below,
-        # with their own CORS and last-resort handling (see direct.py).
-        Middleware(DirectRoutes, routes=direct, origins=services.settings.cors_origins),
         # Outermost first: CORS headers go on every answer, the last-resort 500 included.
         Middleware(CorsMiddleware, origins=services.settings.cors_origins),
         Middleware(LastResortMiddleware),
     ]
-    return Starlette(
+    starlette = Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    # The Session, the API and the event source are answered ahead of Starlette itself, with
+    # their own CORS and last-resort handling (see direct.py); lifespan events pass through.
+    return DirectRoutes(starlette, routes=direct, origins=services.settings.cors_origins)

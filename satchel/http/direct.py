@@ -1,10 +1,11 @@
-"""The busiest resources, answered ahead of Starlette's router.
+"""The busiest resources, answered ahead of Starlette.
 
 The Session, the API and the event source are what every client hits on every request (or holds
-open for hours). Answering them here, with CORS and the last-resort handler only, skips the
-exception middleware, the router, the route and the request wrappers: a measurable share of a
-small API request, and a few kilobytes of call chain held by every idle event stream. Everything
-else (upload, download, WebSocket, unknown paths) goes through the router as before.
+open for hours). Answering them here, with CORS and the last-resort handler only, skips
+Starlette's entry, its exception middleware, the router, the route and the request wrappers: a
+measurable share of a small API request, and a few kilobytes of call chain held by every idle
+event stream. `DirectRoutes` is the outermost application; everything else (lifespan events,
+upload, download, WebSocket, unknown paths) goes on to Starlette as before.
 """
 
 from __future__ import annotations

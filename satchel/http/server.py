@@ -14,7 +14,7 @@ from functools import partial
 
 import msgspec
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from satchel.companions import background_companions
 from satchel.config import Settings
@@ -41,7 +41,7 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host or "0.0.0.0", int(port_text)
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> ASGIApp:
     """The uvicorn factory each worker process calls: settings from `SETTINGS_ENV`."""
     raw = os.environ.get(SETTINGS_ENV)
     if raw is None:
