@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from satchel.store.base import Store
@@ -15,3 +17,17 @@ def sqlite_of(store: Store) -> SqliteStore:
     if not isinstance(inner, SqliteStore):
         pytest.skip("a test of the SQLite store")
     return inner
+
+
+def rewind_schema(conn: sqlite3.Connection, version: int) -> None:
+    """Make the database look as it did before migration `version`, so that reopening it runs
+    that migration and every later one again: forget them, and put back what a later one took
+    away (0013 dropped accounts.modseq, whose value was the highest type state)."""
+    conn.execute("DELETE FROM schema_version WHERE version >= ?", (version,))
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(accounts)")}
+    if "modseq" not in columns:
+        conn.execute("ALTER TABLE accounts ADD COLUMN modseq INTEGER NOT NULL DEFAULT 0")
+        conn.execute(
+            "UPDATE accounts SET modseq = COALESCE("
+            "(SELECT MAX(high) FROM type_states WHERE account_id = accounts.id), 0)"
+        )

@@ -76,6 +76,12 @@ T = TypeVar("T")
 DB_FILE = "satchel.db"
 BLOB_DIR = "blobs"
 BUSY_TIMEOUT_MS = 15_000
+# An account's modseq: the highest of its type states (every commit moves the row of each type
+# it changed to its modseq); no row when there is no such account.
+_ACCOUNT_MODSEQ_SQL = (
+    "SELECT COALESCE((SELECT MAX(high) FROM type_states WHERE account_id = ?1), 0)"
+    " FROM accounts WHERE id = ?1"
+)
 # Results `read_directory_memo` keeps per thread while the directory is unchanged.
 MEMO_ENTRIES = 1024
 
@@ -251,9 +257,7 @@ class SqliteRead(
         return TypeState(0, 0) if row is None else TypeState(row[0], row[1])
 
     def account_modseq(self, account_id: str) -> int:
-        row = self._conn.execute(
-            "SELECT modseq FROM accounts WHERE id = ?", (account_id,)
-        ).fetchone()
+        row = self._conn.execute(_ACCOUNT_MODSEQ_SQL, (account_id,)).fetchone()
         if row is None:
             raise AccountNotFound(account_id)
         return int(row[0])
@@ -400,10 +404,6 @@ class SqliteWrite(
         if type_name in self.changed_types:
             return
         modseq = self.next_modseq()
-        if not self.changed_types:
-            self._conn.execute(
-                "UPDATE accounts SET modseq = ? WHERE id = ?", (modseq, self._account_id)
-            )
         self._conn.execute(
             "INSERT INTO type_states (account_id, type, high, low) VALUES (?, ?, ?, 0)"
             " ON CONFLICT (account_id, type) DO UPDATE SET high = excluded.high",
@@ -417,9 +417,7 @@ class SqliteWrite(
             return CommitResult(self._account_id, self._modseq, set(self.changed_types))
         modseq = 0
         if self._account_id:
-            row = self._conn.execute(
-                "SELECT modseq FROM accounts WHERE id = ?", (self._account_id,)
-            ).fetchone()
+            row = self._conn.execute(_ACCOUNT_MODSEQ_SQL, (self._account_id,)).fetchone()
             modseq = 0 if row is None else int(row[0])
         return CommitResult(self._account_id, modseq, set())
 
@@ -554,8 +552,8 @@ class SqliteWrite(
         except sqlite3.IntegrityError:
             raise UserExists(f"user {username!r} already exists") from None
         self._conn.execute(
-            "INSERT INTO accounts (id, name, owner_user_id, is_personal, is_read_only, modseq)"
-            " VALUES (?, ?, ?, 1, 0, 0)",
+            "INSERT INTO accounts (id, name, owner_user_id, is_personal, is_read_only)"
+            " VALUES (?, ?, ?, 1, 0)",
             (new_id(), username, user.id),
         )
         return user

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 from mail_client import MailClient, message
-from sqlite_support import sqlite_of
+from sqlite_support import rewind_schema, sqlite_of
 
 from satchel.core.limits import CoreLimits
 from satchel.store import open_store
@@ -75,7 +75,7 @@ async def test_records_written_before_0009_keep_their_flags(tmp_path: Path) -> N
         (raw,) = conn.execute("SELECT data FROM records WHERE id = ?", (email_id,)).fetchone()
         old = {**orjson.loads(raw), "keywords": {"$flagged": True}, "mailboxIds": {inbox: True}}
         conn.execute("UPDATE records SET data = ? WHERE id = ?", (orjson.dumps(old), email_id))
-        conn.execute("DELETE FROM schema_version WHERE version >= 9")
+        rewind_schema(conn, 9)
     finally:
         conn.close()
 

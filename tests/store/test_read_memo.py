@@ -88,6 +88,10 @@ def test_another_process_moving_only_a_modseq_keeps_it(
 ) -> None:
     calls, read = counting_read(store)
     read()
-    other_process.execute("UPDATE accounts SET modseq = 41 WHERE id = ?", (account_id,))
+    other_process.execute(
+        "INSERT INTO type_states (account_id, type, high) VALUES (?, 'Email', 41)"
+        " ON CONFLICT (account_id, type) DO UPDATE SET high = excluded.high",
+        (account_id,),
+    )
     read()
     assert len(calls) == 1

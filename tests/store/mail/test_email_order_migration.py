@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from mail_index_support import create_mailboxes, entry, ids, index_entries
+from sqlite_support import rewind_schema
 
 from satchel.store import open_store
 from satchel.store.base import WriteTxn
@@ -27,7 +28,7 @@ def _as_before_0007(db: Path, arrival_order: list[str]) -> None:
             for table in NUM_TABLES:
                 conn.execute(f"UPDATE {table} SET num = ? WHERE num = ?", (position, old))
             conn.execute("UPDATE email_fts SET rowid = ? WHERE rowid = ?", (position, old))
-        conn.execute("DELETE FROM schema_version WHERE version >= 7")
+        rewind_schema(conn, 7)
         conn.execute("COMMIT")
     finally:
         conn.close()
