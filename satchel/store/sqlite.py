@@ -25,7 +25,7 @@ import string
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -664,15 +664,15 @@ class SqliteStore:
         _end(conn, "COMMIT")
         return result
 
-    def _submit_write(
+    def _write_job(
         self, account_id: str, fn: Callable[[WriteTxn], T]
-    ) -> Future[tuple[T, CommitResult]]:
+    ) -> Callable[[], tuple[T, CommitResult]]:
         def run() -> tuple[T, CommitResult]:
             txn = SqliteWrite(self._writer_conn, account_id, self.blobs)
             result = fn(txn)
             return result, txn.commit_result()
 
-        return self._writer.submit(run)
+        return run
 
     async def read(self, fn: Callable[[ReadTxn], T]) -> T:
         return await asyncio.wrap_future(self._readers.submit(self._run_read, fn))
@@ -713,7 +713,8 @@ class SqliteStore:
         return result
 
     async def write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
-        return await asyncio.wrap_future(self._submit_write(account_id, fn))
+        result: tuple[T, CommitResult] = await self._writer.run(self._write_job(account_id, fn))
+        return result
 
     def read_sync(self, fn: Callable[[ReadTxn], T]) -> T:
         return self._readers.submit(self._run_read, fn).result()
@@ -722,7 +723,10 @@ class SqliteStore:
         if threading.current_thread() is self._writer.thread:
             # Waiting here for the one writer thread, from that thread, would hang forever.
             raise RuntimeError("write_sync called inside a write transaction")
-        return self._submit_write(account_id, fn).result()
+        result: tuple[T, CommitResult] = self._writer.submit(
+            self._write_job(account_id, fn)
+        ).result()
+        return result
 
     # --- closing --------------------------------------------------------------------------------
     async def close(self) -> None:

@@ -13,10 +13,16 @@ of a file beside the database, taken before BEGIN and dropped after COMMIT: the 
 next process the moment the lock is free, where polling BEGIN IMMEDIATE (SQLite's busy handler)
 oversleeps by as much as a whole commit. BEGIN IMMEDIATE still guards against writers that do
 not take the flock (an older Satchel, the sqlite3 shell).
+
+A write from the event loop (`run`) is answered on the loop's own future, set with one
+`call_soon_threadsafe`: a concurrent Future wrapped by `asyncio.wrap_future` cost each write a
+condition variable, two chained callbacks and ~40 us more of the loop's time (set_seen at 1
+client). Threads without a loop (`submit`) get a concurrent Future.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
@@ -27,13 +33,70 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 MAX_GROUP = 32
 GROUP_BUDGET = 0.02
 
-# (run a write on the connection, its future); None asks the thread to stop.
-_Item = tuple[Callable[[], Any], "Future[Any]"]
+
+class _Waiter(Protocol):
+    """Whoever waits for one write: told when it starts and how it ended."""
+
+    def start(self) -> bool:
+        """False when the caller gave up (cancelled) before the write began: skip it."""
+        ...
+
+    def settle(self, ok: bool, value: Any) -> None:
+        """The result (ok) or the exception; only the first settle counts."""
+        ...
+
+
+class _ThreadWaiter:
+    __slots__ = ("future",)
+
+    def __init__(self) -> None:
+        self.future: Future[Any] = Future()
+
+    def start(self) -> bool:
+        return self.future.set_running_or_notify_cancel()
+
+    def settle(self, ok: bool, value: Any) -> None:
+        if self.future.done():
+            return
+        if ok:
+            self.future.set_result(value)
+        else:
+            self.future.set_exception(value)
+
+
+class _LoopWaiter:
+    __slots__ = ("future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[Any] = loop.create_future()
+
+    def start(self) -> bool:
+        # Read off the loop's thread: a cancel racing with this runs a write nobody awaits,
+        # as with a concurrent Future already running.
+        return not self.future.cancelled()
+
+    def settle(self, ok: bool, value: Any) -> None:
+        # A closed loop has nobody left to tell (the committed write stands).
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self._settle_here, ok, value)
+
+    def _settle_here(self, ok: bool, value: Any) -> None:
+        if self.future.done():  # cancelled meanwhile, or settled already
+            return
+        if ok:
+            self.future.set_result(value)
+        else:
+            self.future.set_exception(value)
+
+
+# (run a write on the connection, who waits for it); None asks the thread to stop.
+_Item = tuple[Callable[[], Any], _Waiter]
 
 
 class GroupCommitWriter:
@@ -58,12 +121,22 @@ class GroupCommitWriter:
         self.thread.start()
 
     def submit(self, fn: Callable[[], Any]) -> Future[Any]:
-        future: Future[Any] = Future()
+        """Queue `fn`; its Future resolves once its group has committed."""
+        waiter = _ThreadWaiter()
+        self._put((fn, waiter))
+        return waiter.future
+
+    async def run(self, fn: Callable[[], Any]) -> Any:
+        """Queue `fn` from the event loop and wait until its group has committed."""
+        waiter = _LoopWaiter(asyncio.get_running_loop())
+        self._put((fn, waiter))
+        return await waiter.future
+
+    def _put(self, item: _Item) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the store is closed")
-            self._queue.put((fn, future))
-        return future
+            self._queue.put(item)
 
     def shutdown(self) -> None:
         """Run what was submitted, then stop the thread. Idempotent."""
@@ -92,16 +165,16 @@ class GroupCommitWriter:
 
     def _group_locked(self, first: _Item) -> bool:
         conn = self._conn
-        ran: list[tuple[Future[Any], bool, Any]] = []  # (future, ok, result or exception)
+        ran: list[tuple[_Waiter, bool, Any]] = []  # (waiter, ok, result or exception)
         keep_serving = True
         item: _Item | None = first
         try:
             self._begin(conn)
             deadline = time.monotonic() + GROUP_BUDGET
             while item is not None:
-                fn, future = item
-                if future.set_running_or_notify_cancel():
-                    ran.append((future, *self._one(fn)))
+                fn, waiter = item
+                if waiter.start():
+                    ran.append((waiter, *self._one(fn)))
                 if len(ran) >= MAX_GROUP or time.monotonic() > deadline:
                     break
                 try:
@@ -115,18 +188,15 @@ class GroupCommitWriter:
             if conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-            for future, _, _ in ran:
-                future.set_exception(error)
-            if item is not None and not item[1].done():
-                item[1].set_exception(error)
+            for waiter, _, _ in ran:
+                waiter.settle(False, error)
+            if item is not None:
+                item[1].settle(False, error)  # no-op if it ran (and settled above)
             if not isinstance(error, Exception):
                 raise
             return keep_serving
-        for future, ok, value in ran:
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+        for waiter, ok, value in ran:
+            waiter.settle(ok, value)
         return keep_serving
 
     def _one(self, fn: Callable[[], Any]) -> tuple[bool, Any]:

@@ -15,6 +15,7 @@ from sqlite_support import sqlite_of
 
 from satchel.store.base import Store, WriteTxn
 from satchel.store.sqlite import SqliteStore
+from satchel.store.sqlite_writer import _LoopWaiter
 
 
 def _hold_writer(store: SqliteStore, account_id: str) -> tuple[threading.Event, Future[Any]]:
@@ -26,7 +27,7 @@ def _hold_writer(store: SqliteStore, account_id: str) -> tuple[threading.Event, 
         txn.create_record("Note", "first", {"title": "first"})
         release.wait(10)
 
-    return release, store._submit_write(account_id, blocker)
+    return release, store._writer.submit(store._write_job(account_id, blocker))
 
 
 def _titles_on_disk(store: SqliteStore, account_id: str) -> dict[str, int]:
@@ -119,3 +120,13 @@ async def test_a_write_cancelled_while_queued_never_runs(store: Store, account_i
     await store.write(account_id, lambda txn: None)  # the writer carries on
     assert ran == []
     assert "cancelled" not in _titles_on_disk(sqlite_store, account_id)
+
+
+def test_a_write_whose_loop_has_closed_settles_quietly() -> None:
+    """The writer thread must survive telling a loop that closed while its write ran (a
+    server shutting down): the write stands, nobody is left to hear of it."""
+    loop = asyncio.new_event_loop()
+    waiter = _LoopWaiter(loop)
+    loop.close()
+    waiter.settle(True, "committed")
+    waiter.settle(False, RuntimeError("failed"))
