@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from satchel.core.errors import RequestError, limit_error
 from satchel.http.responses import HttpProblem
@@ -49,5 +49,20 @@ async def capped_stream(request: Request, max_size: int, limit: str) -> AsyncGen
 
 
 async def read_capped(request: Request, max_size: int, limit: str) -> bytes:
-    parts = [chunk async for chunk in capped_stream(request, max_size, limit)]
-    return b"".join(parts)
+    """The whole body, under the cap. Every API request comes through here, so it takes the
+    ASGI messages itself rather than through two nested async generators (~10 us a request)."""
+    check_declared_length(request, max_size, limit)
+    parts: list[bytes] = []
+    received = 0
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        if chunk:
+            received += len(chunk)
+            if received > max_size:
+                raise too_large(limit, max_size)
+            parts.append(chunk)
+        if not message.get("more_body", False):
+            return parts[0] if len(parts) == 1 else b"".join(parts)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from satchel.store.mail_base import MailReadTxn, MailWriteTxn
 from satchel.store.outbound_base import OutboundReadTxn, OutboundWriteTxn
@@ -26,9 +26,10 @@ T = TypeVar("T")
 JsonObject = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One stored JMAP object. `data` holds its properties except `id`."""
+class Record(NamedTuple):
+    """One stored JMAP object. `data` holds its properties except `id`. A named tuple, not a
+    frozen dataclass: as immutable, and built in half the time (every /get builds one per
+    object)."""
 
     id: str
     data: JsonObject
