@@ -270,16 +270,15 @@ def read_counts(
     wanted = list(dict.fromkeys(mailbox_ids))
     if not wanted:
         return {}
-    found = {
-        row[0]: row[1:]
-        for row in conn.execute(
-            "SELECT mailbox_id, total_emails, unread_emails, total_threads, unread_threads"
-            " FROM mailbox_counters WHERE account_id = ?"
-            " AND mailbox_id IN (SELECT value FROM json_each(?))",
-            (account_id, orjson.dumps(wanted)),
-        )
-    }
-    trash, current = counts_basis(conn, account_id)
+    # One statement: the counters' basis (one row, always there) with the counters asked for.
+    rows = conn.execute(
+        f"SELECT b.*, c.mailbox_id, c.total_emails, c.unread_emails, c.total_threads,"
+        f" c.unread_threads FROM ({BASIS_SQL}) AS b LEFT JOIN mailbox_counters AS c"
+        " ON c.account_id = ?1 AND c.mailbox_id IN (SELECT value FROM json_each(?2))",
+        (account_id, orjson.dumps(wanted)),
+    ).fetchall()
+    trash, current = rows[0][0], bool(rows[0][1])
+    found = {row[2]: row[3:] for row in rows if row[2] is not None}
     result: dict[str, MailboxCounts] = {}
     for mailbox_id in wanted:
         counts: Any = found.get(mailbox_id) or (0, 0, 0, 0)
