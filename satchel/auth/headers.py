@@ -30,19 +30,23 @@ class BearerCredentials:
 Credentials = BasicCredentials | BearerCredentials
 
 
-def parse_authorization(header: str | None) -> Credentials | None:
-    """Basic or Bearer credentials from an `Authorization` header value, or None.
+def split_authorization(header: str | None) -> tuple[str, str]:
+    """(scheme in lowercase, credentials) of an `Authorization` header value; ("", "") for none.
 
     RFC 7235 section 2.1: the scheme name is case-insensitive and separated from its
     credentials by one or more spaces.
     """
     if not header:
-        return None
+        return "", ""
     scheme, _, rest = header.strip().partition(" ")
-    rest = rest.strip(" ")
+    return scheme.lower(), rest.strip(" ")
+
+
+def parse_authorization(header: str | None) -> Credentials | None:
+    """Basic or Bearer credentials from an `Authorization` header value, or None."""
+    scheme, rest = split_authorization(header)
     if not rest:
         return None
-    scheme = scheme.lower()
     if scheme == "basic":
         return _parse_basic(rest)
     if scheme == "bearer":
