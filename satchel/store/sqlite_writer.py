@@ -61,12 +61,7 @@ class _ThreadWaiter:
         return self.future.set_running_or_notify_cancel()
 
     def settle(self, ok: bool, value: Any) -> None:
-        if self.future.done():
-            return
-        if ok:
-            self.future.set_result(value)
-        else:
-            self.future.set_exception(value)
+        _resolve(self.future, ok, value)
 
 
 class _LoopWaiter:
@@ -87,12 +82,17 @@ class _LoopWaiter:
             self.loop.call_soon_threadsafe(self._settle_here, ok, value)
 
     def _settle_here(self, ok: bool, value: Any) -> None:
-        if self.future.done():  # cancelled meanwhile, or settled already
-            return
-        if ok:
-            self.future.set_result(value)
-        else:
-            self.future.set_exception(value)
+        _resolve(self.future, ok, value)
+
+
+def _resolve(future: Future[Any] | asyncio.Future[Any], ok: bool, value: Any) -> None:
+    """Either kind of future, unless it is done already (cancelled meanwhile, or settled)."""
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 # (run a write on the connection, who waits for it); None asks the thread to stop.
