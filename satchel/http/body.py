@@ -35,6 +35,14 @@ def check_declared_length(request: Request, max_size: int, limit: str) -> None:
         raise too_large(limit, max_size)
 
 
+def _tally(received: int, chunk: bytes, max_size: int, limit: str) -> int:
+    """Octets received once `chunk` is counted; the 413 limit error past `max_size`."""
+    received += len(chunk)
+    if received > max_size:
+        raise too_large(limit, max_size)
+    return received
+
+
 async def capped_stream(request: Request, max_size: int, limit: str) -> AsyncGenerator[bytes, None]:
     """The body's chunks; raises the 413 limit error the moment more than `max_size` arrived."""
     check_declared_length(request, max_size, limit)
@@ -42,9 +50,7 @@ async def capped_stream(request: Request, max_size: int, limit: str) -> AsyncGen
     async for chunk in request.stream():
         if not chunk:
             continue
-        received += len(chunk)
-        if received > max_size:
-            raise too_large(limit, max_size)
+        received = _tally(received, chunk, max_size, limit)
         yield chunk
 
 
@@ -60,9 +66,7 @@ async def read_capped(request: Request, max_size: int, limit: str) -> bytes:
             raise ClientDisconnect()
         chunk = message.get("body", b"")
         if chunk:
-            received += len(chunk)
-            if received > max_size:
-                raise too_large(limit, max_size)
+            received = _tally(received, chunk, max_size, limit)
             parts.append(chunk)
         if not message.get("more_body", False):
             return parts[0] if len(parts) == 1 else b"".join(parts)
