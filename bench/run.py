@@ -155,9 +155,7 @@ def main() -> None:
         if args.versus_cyrus:
             versus_cyrus(args, session_url, server.pid)
             return
-        bench = [sys.executable, str(args.bench_dir / "jmapbench.py"), "--url", session_url]
-        bench += ["-u", "alice", "-p", PASSWORD, "-c", args.clients, "-d", str(args.duration)]
-        bench += ["--server-pid", str(server.pid)]
+        bench = jmapbench_argv(args, session_url, server.pid)
         if args.workloads:
             bench += ["-w", args.workloads]
         if args.md:
@@ -187,11 +185,17 @@ WORKLOADS = (
 _ROW = re.compile(r"^(\w+)\s+c=(\d+)\s+([\d.]+) rps.*?srv\s+([\d.]+) cpu-ms/req")
 
 
-def jmapbench_rows(args: argparse.Namespace, url: str, pid: int, workload: str) -> list[Any]:
-    """(workload, clients, req/s, server CPU ms per request) of one jmapbench run."""
+def jmapbench_argv(args: argparse.Namespace, url: str, pid: int) -> list[str]:
+    """jmapbench as alice against `url`, with the clients and duration asked for and the CPU of
+    process `pid` measured."""
     bench = [sys.executable, str(args.bench_dir / "jmapbench.py"), "--url", url]
     bench += ["-u", "alice", "-p", PASSWORD, "-c", args.clients, "-d", str(args.duration)]
-    bench += ["--server-pid", str(pid), "-w", workload]
+    return [*bench, "--server-pid", str(pid)]
+
+
+def jmapbench_rows(args: argparse.Namespace, url: str, pid: int, workload: str) -> list[Any]:
+    """(workload, clients, req/s, server CPU ms per request) of one jmapbench run."""
+    bench = [*jmapbench_argv(args, url, pid), "-w", workload]
     out = subprocess.run(bench, check=False, capture_output=True, text=True).stdout
     rows = [m.groups() for m in map(_ROW.match, out.splitlines()) if m is not None]
     return [(name, int(c), float(rps), float(cpu)) for name, c, rps, cpu in rows]
