@@ -4,7 +4,8 @@ segments where one would do, and the client wakes twice to read one small JSON a
 
 `OneSendHttpToolsProtocol` gives the protocol a transport that holds what is written during one
 turn of the event loop and passes it on as one write at the end of that turn (or at once past
-`HOLD_LIMIT` bytes, or before the connection closes). Streams lose nothing by it: an EventSource
+`HOLD_LIMIT` bytes, or before the connection closes). A response that is complete goes out at
+once, ahead of whatever else the loop has queued. Streams lose nothing by it: an EventSource
 event or a download chunk is held only until the writing coroutine yields, microseconds later.
 """
 
@@ -111,7 +112,16 @@ class OneSendTransport(asyncio.Transport):
 
 
 class OneSendHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol over a `OneSendTransport` (`uvicorn.run(http=...)`)."""
+    """uvicorn's httptools protocol over a `OneSendTransport` (`uvicorn.run(http=...)`).
+
+    A complete response goes out at once rather than at the end of the turn: whatever else
+    the loop has queued by then (a commit's push listeners, another connection's request)
+    would otherwise run while the finished answer waits."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(OneSendTransport(transport, self.loop))
+        self.one_send = OneSendTransport(transport, self.loop)
+        super().connection_made(self.one_send)
+
+    def on_response_complete(self) -> None:
+        self.one_send.flush()
+        super().on_response_complete()

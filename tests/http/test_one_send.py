@@ -5,7 +5,11 @@ EventSource and WebSocket test also runs through this transport: `live_server` s
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
 from typing import Any
+
+from live_server import serve_in_thread
 
 from satchel.http.one_send import HOLD_LIMIT, OneSendTransport
 
@@ -65,3 +69,37 @@ async def test_abort_drops_what_is_held() -> None:
     transport.abort()
     await asyncio.sleep(0)
     assert inner.writes == [] and inner.closed
+
+
+def test_a_complete_response_goes_out_before_the_loop_runs_anything_else() -> None:
+    """Work the loop does after a response is complete (a commit's push listeners, say) must
+    not hold the finished answer back: here that work waits for the client to have read it."""
+    client_has_read = threading.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+        )
+        await send({"type": "http.response.body", "body": b"ok"})
+        # Still in the same turn of the loop: block it until the client has the answer.
+        client_has_read.wait(timeout=5)
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server, thread = serve_in_thread(app, sock)
+    try:
+        port = sock.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+            conn.settimeout(2)
+            answer = b""
+            while not answer.endswith(b"ok"):
+                answer += conn.recv(4096)  # times out if the answer is held back
+            client_has_read.set()
+        assert answer.startswith(b"HTTP/1.1 200 OK")
+    finally:
+        client_has_read.set()
+        server.should_exit = True
+        thread.join(timeout=10)
