@@ -3,6 +3,11 @@
 CONTRACT point 12: a preflight `OPTIONS` is answered 204 without authentication (browsers never
 send credentials on a preflight). Normal responses carry the same `Access-Control-Allow-Origin`
 and expose the headers a client reads (Content-Disposition, WWW-Authenticate, ...).
+
+A request without `Origin` is not a CORS request, and its answer needs the headers only if a
+cache could hand it to one later. So, when any origin is allowed, a response that no cache may
+reuse (to anything but GET or HEAD, or marked no-store/no-cache) goes to such a request without
+them: two header lines fewer for every native client to parse on every API call.
 """
 
 from __future__ import annotations
@@ -29,6 +34,15 @@ def _origin(scope: Scope) -> str | None:
 
 def _raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+def _reusable(start: Message) -> bool:
+    """Whether a cache may hand this response to a later request without asking us."""
+    for name, value in start.get("headers", ()):
+        if name.lower() == b"cache-control":
+            directives = value.lower()
+            return b"no-store" not in directives and b"no-cache" not in directives
+    return True
 
 
 class CorsMiddleware:
@@ -66,9 +80,17 @@ class CorsMiddleware:
             extra["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
         vary = extra.pop("Vary", None)
         raw = _raw(extra)
+        # Not a CORS request: the headers go only on an answer a cache might give to one.
+        optional = origin is None and self.any_origin
+        if optional and scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
+                if optional and not _reusable(message):
+                    await send(message)
+                    return
                 message["headers"] = [*message.get("headers", ()), *raw]
                 if vary is not None:
                     MutableHeaders(scope=message).add_vary_header(vary)

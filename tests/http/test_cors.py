@@ -55,3 +55,32 @@ def test_only_configured_origins_are_allowed(make_server: MakeServer) -> None:
     assert "access-control-allow-origin" not in other.headers
     assert get.headers["access-control-allow-origin"] == "https://webmail.example"
     assert "origin" in get.headers["vary"].lower()
+
+
+def test_headers_go_without_origin_only_where_a_cache_could_reuse_the_answer(
+    server: LiveServer,
+) -> None:
+    """A request without Origin is not a CORS request. Its answer still carries the headers
+    when a cache may keep it for a later browser request (a download), not otherwise."""
+    alice = server.alice
+    cors = ("access-control-allow-origin", "access-control-expose-headers")
+    with server.client(alice) as http:
+        session = http.get("/.well-known/jmap")
+        api = http.post(
+            "/jmap/api/",
+            json={"using": ["urn:ietf:params:jmap:core"], "methodCalls": []},
+        )
+        blob_id = http.post(f"/jmap/upload/{alice.account_id}/", content=b"x").json()["blobId"]
+        download = http.get(f"/jmap/download/{alice.account_id}/{blob_id}/x?type=text/plain")
+        api_from_browser = http.post(
+            "/jmap/api/",
+            json={"using": ["urn:ietf:params:jmap:core"], "methodCalls": []},
+            headers={"Origin": "https://webmail.example"},
+        )
+    assert session.status_code == api.status_code == download.status_code == 200
+    for response in (session, api):
+        assert not any(name in response.headers for name in cors)
+    assert "max-age" in download.headers["cache-control"]
+    assert download.headers["access-control-allow-origin"] == "*"
+    assert api_from_browser.headers["access-control-allow-origin"] == "*"
+    assert "www-authenticate" in api_from_browser.headers["access-control-expose-headers"].lower()
