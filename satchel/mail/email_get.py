@@ -85,7 +85,7 @@ async def email_get(ctx: RequestContext, raw: JsonObject) -> list[MethodResponse
     fetch = asked
     if isinstance(asked, list) and all(isinstance(p, str) for p in asked):
         wanted = ["id", *dict.fromkeys(p for p in asked if p != "id")]
-        if body_options(raw, wanted, body_properties).needs_message():
+        if body_options(raw, wanted, body_properties).needs_message:
             # Reading the message needs its blobId and the body part lists.
             fetch = [*asked, *(n for n in _NEEDED if n not in asked)]
     # The standard /get validates every argument (types, unknown properties, ids).
@@ -134,7 +134,20 @@ def _email(ctx: RequestContext) -> Any:
 
 
 class _Options:
-    __slots__ = ("all", "body_properties", "html", "max_bytes", "text", "wanted")
+    """What one Email/get (or Email/parse) asks of each Email's message, worked out once per
+    call rather than once per Email."""
+
+    __slots__ = (
+        "all",
+        "body_properties",
+        "header_properties",
+        "html",
+        "max_bytes",
+        "needs_message",
+        "part_lists",
+        "text",
+        "wanted",
+    )
 
     def __init__(
         self,
@@ -152,15 +165,17 @@ class _Options:
         self.html = html
         self.all = all
         self.max_bytes = max_bytes
-
-    def needs_message(self) -> bool:
-        return (
-            any(p.startswith("header:") for p in self.wanted)
-            or ("bodyValues" in self.wanted and (self.text or self.html or self.all))
-            or (
-                any(p in self.wanted for p in _PART_LISTS)
-                and any(p.startswith("header:") for p in self.body_properties)
-            )
+        self.part_lists = [name for name in _PART_LISTS if name in wanted]
+        self.header_properties = [
+            (name, spec)
+            for name in wanted
+            if name.startswith("header:") and (spec := parse_header_property(name)) is not None
+        ]
+        # Whether the message itself must be read (and parsed), not only its stored record.
+        self.needs_message = (
+            any(p.startswith("header:") for p in wanted)
+            or ("bodyValues" in wanted and (text or html or all))
+            or (bool(self.part_lists) and any(p.startswith("header:") for p in body_properties))
         )
 
 
@@ -173,7 +188,7 @@ async def complete(
     """Fill the properties that come from the message (read from its blob unless given), and
     trim body parts to the body properties."""
     blob_id = obj.get("blobId")
-    if parsed is None and options.needs_message() and isinstance(blob_id, str):
+    if parsed is None and options.needs_message and isinstance(blob_id, str):
         data = await asyncio.to_thread(ctx.store.blobs.open, blob_id)
         if data is not None:
             parsed = data, mime.parse_message(data)
@@ -181,13 +196,10 @@ async def complete(
     if parsed is not None:
         raw, message = parsed
         headers = message.root.headers
-        for prop in options.wanted:
-            spec = parse_header_property(prop) if prop.startswith("header:") else None
-            if spec is not None:
-                obj[prop] = mime.header_property(raw, headers, spec.form, spec.name, spec.all)
-    for name in _PART_LISTS:
-        if name in options.wanted:
-            obj[name] = _trim(obj.get(name), options.body_properties, parsed)
+        for prop, spec in options.header_properties:
+            obj[prop] = mime.header_property(raw, headers, spec.form, spec.name, spec.all)
+    for name in options.part_lists:
+        obj[name] = _trim(obj.get(name), options.body_properties, parsed)
 
 
 def _trim(value: Any, body_properties: list[str], parsed: tuple[bytes, mime.Message] | None) -> Any:
