@@ -89,5 +89,8 @@ def test_first_user_is_created_printed_and_can_log_in(
         printed = banner(proc)
         assert PASSWORD.search(printed) is None
         assert re.search(r"Users\s+admin", printed)
+        # Stop it once it serves: the banner comes before uvicorn handles SIGINT, and a SIGINT
+        # that lands inside a finalizer before then is swallowed by Python.
+        assert wait_until_serving(url.group(1), ("admin", "wrong")).status_code == 401
     finally:
         stop(proc)
