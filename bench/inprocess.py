@@ -113,7 +113,13 @@ async def workloads(driver: Driver, text: str) -> dict[str, Workload]:
     )
     pool = page[0][1]["ids"]
     state = (await driver.api([["Email/get", {"accountId": acct, "ids": []}, "0"]]))[0][1]["state"]
-    flips = {eid: {"keywords/$inprocess": True} for eid in pool[:10]}
+    # Ten keyword flips since `state`, so that Email/changes has something to report.
+    get_keywords = {"accountId": acct, "ids": pool[:10], "properties": ["keywords"]}
+    emails = (await driver.api([["Email/get", get_keywords, "0"]]))[0][1]["list"]
+    flips = {
+        e["id"]: {"keywords/$inprocess": None if e["keywords"].get("$inprocess") else True}
+        for e in emails
+    }
     await driver.api([["Email/set", {"accountId": acct, "update": flips}, "0"]])
 
     def api(calls: list[Any]) -> Workload:
