@@ -75,16 +75,16 @@ class CorsMiddleware:
         if scope["method"] == "OPTIONS":
             await self._preflight(origin, send)
             return
-        extra = self._headers(origin)
-        if "Access-Control-Allow-Origin" in extra:
-            extra["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
-        vary = extra.pop("Vary", None)
-        raw = _raw(extra)
         # Not a CORS request: the headers go only on an answer a cache might give to one.
         optional = origin is None and self.any_origin
         if optional and scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        extra = self._headers(origin)
+        if "Access-Control-Allow-Origin" in extra:
+            extra["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
+        vary = extra.pop("Vary", None)
+        raw = _raw(extra)
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
