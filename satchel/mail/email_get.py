@@ -83,15 +83,16 @@ async def email_get(ctx: RequestContext, raw: JsonObject) -> list[MethodResponse
     body_properties = check_body_properties(raw.get("bodyProperties"))
     asked = list(properties) if isinstance(properties, list) else properties
     fetch = asked
+    options: _Options | None = None
     if isinstance(asked, list) and all(isinstance(p, str) for p in asked):
         wanted = ["id", *dict.fromkeys(p for p in asked if p != "id")]
-        if body_options(raw, wanted, body_properties).needs_message:
+        options = body_options(raw, wanted, body_properties)
+        if options.needs_message:
             # Reading the message needs its blobId and the body part lists.
             fetch = [*asked, *(n for n in _NEEDED if n not in asked)]
     # The standard /get validates every argument (types, unknown properties, ids).
     [(name, response)] = await get(_email(ctx), ctx, {**raw, "properties": fetch})
-    wanted = ["id", *dict.fromkeys(p for p in asked if p != "id")]
-    options = body_options(raw, wanted, body_properties)
+    assert options is not None  # get() answers only properties that are a String[]
     filled = []
     for obj in response["list"]:
         await complete(ctx, obj, options)
