@@ -118,7 +118,7 @@ def main() -> None:
     conns = [int(c) for c in args.lmtp_conns.split(",") if c.strip()]
     reuse = args.reuse is not None
     workdir = args.reuse if reuse else Path(tempfile.mkdtemp(prefix="satchel-bench-"))
-    data = args.reuse if reuse else workdir / "data"
+    data = reused_data(args.reuse) if reuse else workdir / "data"
     http_port, lmtp_port = free_port(), free_port()
     users = ["alice"] + [f"rate{c}x{i}" for i, c in enumerate(conns[1:])]
     for name in [] if reuse else users:
@@ -171,6 +171,15 @@ def main() -> None:
             print(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def reused_data(path: Path) -> Path:
+    """The data directory under `path`: the directory itself or its `data/` (what `--keep`
+    prints). Anything else would start an empty server that every request fails against."""
+    for candidate in (path, path / "data"):
+        if (candidate / "satchel.db").is_file():
+            return candidate
+    sys.exit(f"--reuse {path}: no satchel.db there or in its data/")
 
 
 WORKLOADS = (

@@ -406,6 +406,11 @@ class DataType:
     # An account holds few of these (mailboxes, identities, a singleton): /get reads them on the
     # event loop (`Store.read_now`), because the hop to a reader thread costs more than the read.
     small: bool = False
+    # Every object /get returns, computed properties included, is a function of the account's
+    # records of this type at their state (no per-user or per-request values): /get keeps them
+    # while the state stands (`ReadTxn.by_state`). A hook's computed values must move the state
+    # whenever they change, as Mailbox counts do (RFC 8621 section 2.2).
+    memo_get: bool = False
 
     def __post_init__(self) -> None:
         if "id" in self.properties:

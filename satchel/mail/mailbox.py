@@ -228,6 +228,8 @@ MAILBOX: Final = DataType(
     name=NAME,
     capability=MAIL,
     small=True,
+    # Counts move the Mailbox state (mark_mailbox_counts_changed) and myRights is the owner's.
+    memo_get=True,
     properties={
         "name": Property(String, required_on_create=True),
         "parentId": Property(Id, default=None, nullable=True, ref=NAME),

@@ -209,6 +209,12 @@ class ReadTxn(MailReadTxn, OutboundReadTxn, PushReadTxn, Protocol):
 
     def type_state(self, account_id: str, type_name: str) -> TypeState: ...
 
+    def by_state(self, key: Hashable, state: int, build: Callable[[], T]) -> T:
+        """`build()`, or what it returned before for `key` at this same committed `state` (see
+        state_memo.py). The caller files under `key` only values worked out from the records
+        whose state `state` is, read in this transaction; the value is shared, never mutate it."""
+        ...
+
     def account_modseq(self, account_id: str) -> int:
         """The account's modseq (0 before its first change); AccountNotFound if unknown."""
         ...

@@ -70,6 +70,7 @@ from satchel.store.sqlite_push import SqlitePushRead, SqlitePushWrite
 from satchel.store.sqlite_senders import SqliteSenderRead, SqliteSenderWrite
 from satchel.store.sqlite_vacation import SqliteVacationWrite
 from satchel.store.sqlite_writer import GroupCommitWriter
+from satchel.store.state_memo import StateMemo
 
 T = TypeVar("T")
 
@@ -100,6 +101,8 @@ def _usable_cpus() -> int:
 DEFAULT_READERS = max(2, min(4, _usable_cpus()))
 # Records whose decoded data the readers keep (see DecodedCache).
 DECODED_CACHE_SIZE = 1024
+# Values readers keep by (account, type) state (see state_memo.py): one per active account.
+STATE_MEMO_SIZE = 1024
 
 _LETTERS = string.ascii_letters
 _ALNUM = string.ascii_letters + string.digits
@@ -209,11 +212,17 @@ class SqliteRead(
 ):
     """`ReadTxn` over one connection already inside a transaction."""
 
-    __slots__ = ("_conn", "_decoded")
+    __slots__ = ("_conn", "_decoded", "_memo")
 
-    def __init__(self, conn: sqlite3.Connection, decoded: DecodedCache | None = None) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        decoded: DecodedCache | None = None,
+        memo: StateMemo | None = None,
+    ) -> None:
         self._conn = conn
         self._decoded = decoded
+        self._memo = memo  # None in a write transaction (see state_memo.py)
 
     # --- JMAP records -------------------------------------------------------------------------
     def get_records(
@@ -255,6 +264,9 @@ class SqliteRead(
             (account_id, type_name),
         ).fetchone()
         return TypeState(0, 0) if row is None else TypeState(row[0], row[1])
+
+    def by_state(self, key: Hashable, state: int, build: Callable[[], T]) -> T:
+        return build() if self._memo is None else self._memo.get(key, state, build)
 
     def account_modseq(self, account_id: str) -> int:
         row = self._conn.execute(_ACCOUNT_MODSEQ_SQL, (account_id,)).fetchone()
@@ -629,6 +641,7 @@ class SqliteStore:
             readers, thread_name_prefix="satchel-db-reader", initializer=self._open_reader
         )
         self._decoded = DecodedCache(DECODED_CACHE_SIZE)
+        self._memo = StateMemo(STATE_MEMO_SIZE)
         self._closed = False
 
     @classmethod
@@ -657,7 +670,7 @@ class SqliteStore:
         conn: sqlite3.Connection = self._local.conn
         conn.execute("BEGIN")
         try:
-            result = fn(SqliteRead(conn, self._decoded))
+            result = fn(SqliteRead(conn, self._decoded, self._memo))
         except BaseException:
             _end(conn, "ROLLBACK")
             raise

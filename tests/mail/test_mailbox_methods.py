@@ -3,9 +3,14 @@ property, /set rules, /query tree arguments, /changes updatedProperties."""
 
 from __future__ import annotations
 
-from mail_client import MailClient, message
+from pathlib import Path
 
+from mail_client import MailClient, message
+from sqlite_support import sqlite_of
+
+from satchel.mail.ingest import Incoming, ingest
 from satchel.mail.provision import provision_account
+from satchel.store.sqlite import SqliteStore
 
 ROLES = {"inbox", "drafts", "sent", "trash", "junk", "archive"}
 PROPERTIES = {
@@ -216,3 +221,28 @@ async def test_destroy_a_subtree_in_one_call_in_any_order(mail: MailClient) -> N
     result = await mail.ok("Mailbox/set", destroy=[top, grandchild, child])
     assert sorted(result["destroyed"]) == sorted([top, child, grandchild])
     assert result["notDestroyed"] is None
+
+
+async def test_get_by_ids_and_properties_after_getting_them_all(mail: MailClient) -> None:
+    # The first /get files every mailbox under the state; the second is answered from that.
+    every = {m["id"]: m for m in (await mail.ok("Mailbox/get", ids=None))["list"]}
+    inbox = await mail.mailbox_id("inbox")
+    result = await mail.ok(
+        "Mailbox/get", ids=[inbox, "nope", inbox], properties=["name", "unreadEmails"]
+    )
+    assert result["list"] == [{"id": inbox, "name": "Inbox", "unreadEmails": 0}]
+    assert result["notFound"] == ["nope"]
+    assert (await mail.ok("Mailbox/get", ids=None))["list"] == list(every.values())
+
+
+async def test_get_sees_what_another_process_wrote(mail: MailClient, tmp_path: Path) -> None:
+    # `satchel serve --workers 2`: the other worker delivers through its own store on the file.
+    before = (await mail.mailboxes())["inbox"]
+    other = SqliteStore.open(sqlite_of(mail.store).db_path.parent)
+    try:
+        await ingest(other, mail.account_id, Incoming(message("From the other worker")))
+    finally:
+        await other.close()
+    after = (await mail.mailboxes())["inbox"]
+    assert (after["totalEmails"], after["unreadEmails"]) == (1, 1)
+    assert before["totalEmails"] == 0

@@ -48,24 +48,37 @@ async def get(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[
         asked_for = {asked: resolve_id(asked, resolve) for asked in requested}
     lookup = list(dict.fromkeys(real for real in asked_for.values() if real is not None))
 
-    def read(txn: ReadTxn) -> tuple[int, list[JsonObject]]:
-        state = txn.type_state(account.id, datatype.name).high
-        # Shared (never mutated) data: the objects below copy the top level only, and result
-        # references copy what they select.
-        records = txn.get_records(
-            account.id, datatype.name, None if requested is None else lookup, shared=True
-        )
-        if requested is None and len(records) > limit:
+    def too_many(count: int) -> None:
+        if requested is None and count > limit:
             raise MethodError(
                 "requestTooLarge", f"more than {limit} records; ask for ids (maxObjectsInGet)"
             )
+
+    def build(txn: ReadTxn, ids: list[str] | None, asked: list[str] | None) -> list[JsonObject]:
+        # Shared (never mutated) data: the objects below copy the top level only, and result
+        # references copy what they select.
+        records = txn.get_records(account.id, datatype.name, ids, shared=True)
+        too_many(len(records))
+        hook = datatype.hooks.on_get
         # A hook sees whole objects; otherwise only what is returned is built.
-        names = None if properties is None or datatype.hooks.on_get is not None else wanted
-        objects = [full_object(datatype, record, names) for record in records]
-        if datatype.hooks.on_get is not None:
-            asked = None if properties is None else frozenset(wanted)
-            datatype.hooks.on_get(GetScope(txn, account.id, args.extra, asked), objects)
-        return state, objects
+        objects = [full_object(datatype, r, None if hook else asked) for r in records]
+        if hook is not None:
+            names = None if asked is None else frozenset(asked)
+            hook(GetScope(txn, account.id, args.extra, names), objects)
+        return objects
+
+    def read(txn: ReadTxn) -> tuple[int, list[JsonObject]]:
+        state = txn.type_state(account.id, datatype.name).high
+        if datatype.memo_get and not args.extra:
+            every = txn.by_state(
+                ("get", account.id, datatype.name), state, lambda: _by_id(build(txn, None, None))
+            )
+            too_many(len(every))
+            if requested is None:
+                return state, list(every.values())
+            return state, [every[i] for i in lookup if i in every]
+        ids = None if requested is None else lookup
+        return state, build(txn, ids, None if properties is None else wanted)
 
     state, objects = ctx.store.read_now(read) if datatype.small else await ctx.store.read(read)
     found = {obj["id"] for obj in objects}
@@ -86,3 +99,8 @@ async def get(datatype: DataType, ctx: RequestContext, raw: JsonObject) -> list[
             },
         )
     ]
+
+
+def _by_id(objects: list[JsonObject]) -> dict[str, JsonObject]:
+    """Every object by id, in id order (the order /get with `ids: null` answers in)."""
+    return {obj["id"]: obj for obj in objects}
