@@ -204,7 +204,7 @@ async def measure(args: argparse.Namespace) -> None:
                     profiler.disable()
             print(f"{name:12s} {best * 1e6:8.1f} µs/request (best of {args.repeat})", flush=True)
             if profiler:
-                pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
+                pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
     finally:
         await lifespan_in.put({"type": "lifespan.shutdown"})
         await lifespan_out.get()
@@ -222,6 +222,7 @@ def main() -> None:
         "--text", default="zanzibar", help="the query_text word (jmapbench's default)"
     )
     parser.add_argument("--profile", type=int, metavar="N", default=0)
+    parser.add_argument("--sort", default="tottime", help="cProfile order (e.g. cumulative)")
     uvloop.run(measure(parser.parse_args()))
 
 

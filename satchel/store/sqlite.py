@@ -25,7 +25,7 @@ import string
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -67,6 +67,7 @@ from satchel.store.sqlite_email_record import (
 from satchel.store.sqlite_mail import SqliteMailRead, SqliteMailWrite
 from satchel.store.sqlite_outbound import SqliteOutboundRead, SqliteOutboundWrite
 from satchel.store.sqlite_push import SqlitePushRead, SqlitePushWrite
+from satchel.store.sqlite_readers import ReaderPool
 from satchel.store.sqlite_senders import SqliteSenderRead, SqliteSenderWrite
 from satchel.store.sqlite_vacation import SqliteVacationWrite
 from satchel.store.sqlite_writer import GroupCommitWriter
@@ -637,9 +638,7 @@ class SqliteStore:
         self._writer = GroupCommitWriter(
             self._writer_conn, _begin_immediate, db_path.with_name(db_path.name + "-writer.lock")
         )
-        self._readers = ThreadPoolExecutor(
-            readers, thread_name_prefix="satchel-db-reader", initializer=self._open_reader
-        )
+        self._readers = ReaderPool(readers, self._open_reader, "satchel-db-reader")
         self._decoded = DecodedCache(DECODED_CACHE_SIZE)
         self._memo = StateMemo(STATE_MEMO_SIZE)
         self._closed = False
@@ -688,7 +687,8 @@ class SqliteStore:
         return run
 
     async def read(self, fn: Callable[[ReadTxn], T]) -> T:
-        return await asyncio.wrap_future(self._readers.submit(self._run_read, fn))
+        result: T = await self._readers.run(partial(self._run_read, fn))
+        return result
 
     def _calling_thread_conn(self) -> sqlite3.Connection:
         """The calling thread's read connection, opened on its first read."""
@@ -730,7 +730,8 @@ class SqliteStore:
         return result
 
     def read_sync(self, fn: Callable[[ReadTxn], T]) -> T:
-        return self._readers.submit(self._run_read, fn).result()
+        result: T = self._readers.submit(partial(self._run_read, fn)).result()
+        return result
 
     def write_sync(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
         if threading.current_thread() is self._writer.thread:
@@ -751,7 +752,7 @@ class SqliteStore:
             return
         self._closed = True
         self._writer.shutdown()
-        self._readers.shutdown(wait=True)
+        self._readers.shutdown()
         with self._connections_lock:
             connections, self._connections = self._connections, []
         for conn in connections:

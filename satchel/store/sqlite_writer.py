@@ -14,10 +14,8 @@ next process the moment the lock is free, where polling BEGIN IMMEDIATE (SQLite'
 oversleeps by as much as a whole commit. BEGIN IMMEDIATE still guards against writers that do
 not take the flock (an older Satchel, the sqlite3 shell).
 
-A write from the event loop (`run`) is answered on the loop's own future, set with one
-`call_soon_threadsafe`: a concurrent Future wrapped by `asyncio.wrap_future` cost each write a
-condition variable, two chained callbacks and ~40 us more of the loop's time (set_seen at 1
-client). Threads without a loop (`submit`) get a concurrent Future.
+A write from the event loop (`run`) is answered on the loop's own future (see waiters.py);
+threads without a loop (`submit`) get a concurrent Future.
 """
 
 from __future__ import annotations
@@ -33,70 +31,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from satchel.store.waiters import LoopWaiter, ThreadWaiter, Waiter
 
 MAX_GROUP = 32
 GROUP_BUDGET = 0.02
 
 
-class _Waiter(Protocol):
-    """Whoever waits for one write: told when it starts and how it ended."""
-
-    def start(self) -> bool:
-        """False when the caller gave up (cancelled) before the write began: skip it."""
-        ...
-
-    def settle(self, ok: bool, value: Any) -> None:
-        """The result (ok) or the exception; only the first settle counts."""
-        ...
-
-
-class _ThreadWaiter:
-    __slots__ = ("future",)
-
-    def __init__(self) -> None:
-        self.future: Future[Any] = Future()
-
-    def start(self) -> bool:
-        return self.future.set_running_or_notify_cancel()
-
-    def settle(self, ok: bool, value: Any) -> None:
-        _resolve(self.future, ok, value)
-
-
-class _LoopWaiter:
-    __slots__ = ("future", "loop")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.future: asyncio.Future[Any] = loop.create_future()
-
-    def start(self) -> bool:
-        # Read off the loop's thread: a cancel racing with this runs a write nobody awaits,
-        # as with a concurrent Future already running.
-        return not self.future.cancelled()
-
-    def settle(self, ok: bool, value: Any) -> None:
-        # A closed loop has nobody left to tell (the committed write stands).
-        with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(self._settle_here, ok, value)
-
-    def _settle_here(self, ok: bool, value: Any) -> None:
-        _resolve(self.future, ok, value)
-
-
-def _resolve(future: Future[Any] | asyncio.Future[Any], ok: bool, value: Any) -> None:
-    """Either kind of future, unless it is done already (cancelled meanwhile, or settled)."""
-    if future.done():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
-
-
 # (run a write on the connection, who waits for it); None asks the thread to stop.
-_Item = tuple[Callable[[], Any], _Waiter]
+_Item = tuple[Callable[[], Any], Waiter]
 
 
 class GroupCommitWriter:
@@ -122,13 +66,13 @@ class GroupCommitWriter:
 
     def submit(self, fn: Callable[[], Any]) -> Future[Any]:
         """Queue `fn`; its Future resolves once its group has committed."""
-        waiter = _ThreadWaiter()
+        waiter = ThreadWaiter()
         self._put((fn, waiter))
         return waiter.future
 
     async def run(self, fn: Callable[[], Any]) -> Any:
         """Queue `fn` from the event loop and wait until its group has committed."""
-        waiter = _LoopWaiter(asyncio.get_running_loop())
+        waiter = LoopWaiter(asyncio.get_running_loop())
         self._put((fn, waiter))
         return await waiter.future
 
@@ -165,7 +109,7 @@ class GroupCommitWriter:
 
     def _group_locked(self, first: _Item) -> bool:
         conn = self._conn
-        ran: list[tuple[_Waiter, bool, Any]] = []  # (waiter, ok, result or exception)
+        ran: list[tuple[Waiter, bool, Any]] = []  # (waiter, ok, result or exception)
         keep_serving = True
         item: _Item | None = first
         try:

@@ -15,7 +15,7 @@ from sqlite_support import sqlite_of
 
 from satchel.store.base import Store, WriteTxn
 from satchel.store.sqlite import SqliteStore
-from satchel.store.sqlite_writer import _LoopWaiter
+from satchel.store.waiters import LoopWaiter
 
 
 def _hold_writer(store: SqliteStore, account_id: str) -> tuple[threading.Event, Future[Any]]:
@@ -126,7 +126,7 @@ def test_a_write_whose_loop_has_closed_settles_quietly() -> None:
     """The writer thread must survive telling a loop that closed while its write ran (a
     server shutting down): the write stands, nobody is left to hear of it."""
     loop = asyncio.new_event_loop()
-    waiter = _LoopWaiter(loop)
+    waiter = LoopWaiter(loop)
     loop.close()
     waiter.settle(True, "committed")
     waiter.settle(False, RuntimeError("failed"))
