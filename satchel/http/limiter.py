@@ -7,10 +7,15 @@ queued, so one client cannot starve the others.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from satchel.core.errors import limit_error
+
+# How long requests in flight side by side keep this process from running writes inline
+# (store/inline_writes.py).
+CROWD_SECONDS = 0.1
 
 
 class ConcurrencyLimiter:
@@ -20,6 +25,15 @@ class ConcurrencyLimiter:
         self.limit = limit
         self.limit_name = limit_name
         self._in_flight: dict[str, int] = {}
+        self.total = 0  # everyone's
+        self._crowded_until = 0.0
+
+    def alone(self) -> bool:
+        """One request in flight in this process (the caller's), and none alongside another
+        for a while: a write run inline blocks the loop, so requests that arrive meanwhile are
+        read together afterwards; they count as a crowd, and writes then go to the writer
+        thread, where they can share commits, until the crowd has been gone CROWD_SECONDS."""
+        return self.total == 1 and time.monotonic() >= self._crowded_until
 
     def in_flight(self, key: str) -> int:
         return self._in_flight.get(key, 0)
@@ -35,9 +49,13 @@ class ConcurrencyLimiter:
                 status=429,
             )
         self._in_flight[key] = current + 1
+        self.total += 1
+        if self.total > 1:
+            self._crowded_until = time.monotonic() + CROWD_SECONDS
         try:
             yield
         finally:
+            self.total -= 1
             remaining = self._in_flight[key] - 1
             if remaining:
                 self._in_flight[key] = remaining

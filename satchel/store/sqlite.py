@@ -55,6 +55,7 @@ from satchel.store.base import (
 )
 from satchel.store.blobs import FsBlobFiles
 from satchel.store.changelog import check_since, classify
+from satchel.store.inline_writes import inline_write_allowed
 from satchel.store.migrate import migrate, read_version
 from satchel.store.sqlite_addresses import SqliteAddressRead, SqliteAddressWrite
 from satchel.store.sqlite_email_record import (
@@ -726,7 +727,9 @@ class SqliteStore:
         return result
 
     async def write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
-        result: tuple[T, CommitResult] = await self._writer.run(self._write_job(account_id, fn))
+        result: tuple[T, CommitResult] = await self._writer.run(
+            self._write_job(account_id, fn), here_if_idle=inline_write_allowed()
+        )
         return result
 
     def read_sync(self, fn: Callable[[ReadTxn], T]) -> T:

@@ -15,7 +15,9 @@ oversleeps by as much as a whole commit. BEGIN IMMEDIATE still guards against wr
 not take the flock (an older Satchel, the sqlite3 shell).
 
 A write from the event loop (`run`) is answered on the loop's own future (see waiters.py);
-threads without a loop (`submit`) get a concurrent Future.
+threads without a loop (`submit`) get a concurrent Future. A write whose caller says the loop has
+nothing else to do may run on the loop's thread instead, when the writer is idle as well
+(`run(here_if_idle=True)`, see inline_writes.py).
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ class GroupCommitWriter:
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()
+        # Held while a transaction runs on the connection: by the writer thread for each group,
+        # by the loop's thread for a write it runs itself (`run(here_if_idle=True)`).
+        self._busy = threading.Lock()
         self.thread = threading.Thread(target=self._serve, name="satchel-db-writer", daemon=True)
         self.thread.start()
 
@@ -70,11 +75,63 @@ class GroupCommitWriter:
         self._put((fn, waiter))
         return waiter.future
 
-    async def run(self, fn: Callable[[], Any]) -> Any:
-        """Queue `fn` from the event loop and wait until its group has committed."""
+    async def run(self, fn: Callable[[], Any], *, here_if_idle: bool = False) -> Any:
+        """Queue `fn` from the event loop and wait until its group has committed.
+
+        With `here_if_idle`, the caller says nothing else waits for this loop: if the writer is
+        idle too (nothing queued, no group running, no other process writing), `fn` runs here,
+        as a transaction of its own, instead of waiting for the writer thread to wake and then
+        for the loop to wake again (see inline_writes.py)."""
+        if here_if_idle:
+            done = self._try_here(fn)
+            if done is not None:
+                ok, value = done
+                if ok:
+                    return value
+                raise value
         waiter = LoopWaiter(asyncio.get_running_loop())
         self._put((fn, waiter))
         return await waiter.future
+
+    def _try_here(self, fn: Callable[[], Any]) -> tuple[bool, Any] | None:
+        """(ok, result or exception) of `fn` run on this thread, or None if the writer or
+        another process is writing (then it goes to the queue as usual)."""
+        if not self._queue.empty() or not self._busy.acquire(blocking=False):
+            return None
+        try:
+            if self._closed:
+                return None  # `_put` says so
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            try:
+                return self._alone(fn)
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        finally:
+            self._busy.release()
+
+    def _alone(self, fn: Callable[[], Any]) -> tuple[bool, Any] | None:
+        """`fn` as its own transaction: no savepoint, a failure rolls all of it back. One
+        attempt at the write lock; a writer outside Satchel holding it sends `fn` to the queue
+        rather than keep this thread waiting."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return None
+        try:
+            result = fn()
+            conn.execute("COMMIT")
+        except BaseException as error:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if not isinstance(error, Exception):
+                raise
+            return False, error
+        return True, result
 
     def _put(self, item: _Item) -> None:
         with self._lock:
@@ -90,7 +147,8 @@ class GroupCommitWriter:
             self._closed = True
             self._queue.put(None)
         self.thread.join()
-        os.close(self._lock_fd)
+        with self._busy:  # a write running on the loop's thread finishes first
+            os.close(self._lock_fd)
 
     def _serve(self) -> None:
         while True:
@@ -100,16 +158,24 @@ class GroupCommitWriter:
 
     def _group(self, first: _Item) -> bool:
         """Run `first` and whatever queues up behind it as one transaction; False once asked
-        to stop."""
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        to stop. Callers hear back once the locks are let go, so that one answered can write
+        again at once (on its loop's thread, see `run`)."""
+        outcomes: list[tuple[Waiter, bool, Any]] = []
         try:
-            return self._group_locked(first)
+            with self._busy:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+                try:
+                    return self._group_locked(first, outcomes)
+                finally:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            for waiter, ok, value in outcomes:
+                waiter.settle(ok, value)
 
-    def _group_locked(self, first: _Item) -> bool:
+    def _group_locked(self, first: _Item, outcomes: list[tuple[Waiter, bool, Any]]) -> bool:
+        """Fills `outcomes` with (waiter, ok, result or exception) for everyone it took."""
         conn = self._conn
-        ran: list[tuple[Waiter, bool, Any]] = []  # (waiter, ok, result or exception)
+        ran: list[tuple[Waiter, bool, Any]] = []
         keep_serving = True
         item: _Item | None = first
         try:
@@ -132,15 +198,13 @@ class GroupCommitWriter:
             if conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-            for waiter, _, _ in ran:
-                waiter.settle(False, error)
+            outcomes.extend((waiter, False, error) for waiter, _, _ in ran)
             if item is not None:
-                item[1].settle(False, error)  # no-op if it ran (and settled above)
+                outcomes.append((item[1], False, error))  # no-op if it ran (settled above)
             if not isinstance(error, Exception):
                 raise
             return keep_serving
-        for waiter, ok, value in ran:
-            waiter.settle(ok, value)
+        outcomes.extend(ran)
         return keep_serving
 
     def _one(self, fn: Callable[[], Any]) -> tuple[bool, Any]:
