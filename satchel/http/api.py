@@ -21,7 +21,7 @@ from satchel.http.authn import accounts_of, base_url, credential_key, require_us
 from satchel.http.body import check_declared_length, read_capped
 from satchel.http.responses import JsonResponse
 from satchel.http.state import SESSIONS_KEPT, HttpState
-from satchel.store.inline_writes import allow_inline_writes
+from satchel.store.on_loop import allow_on_loop
 
 # The Session changes whenever accounts or capabilities do; clients must refetch, not cache it.
 SESSION_HEADERS = {"Cache-Control": "no-cache, no-store, must-revalidate"}
@@ -70,7 +70,7 @@ async def api(state: HttpState, request: Request) -> Response:
     user = await require_user(request, services)
     # RFC 8620 section 2: maxConcurrentRequests is per user; the slot covers the body upload too.
     with state.api_slots.slot(user.id):
-        allow_inline_writes(state.api_slots.alone)
+        allow_on_loop(state.api_slots.alone)
         check_declared_length(request, limits.max_size_request, "maxSizeRequest")
         check_json_content_type(request)
         body = await read_capped(request, limits.max_size_request, "maxSizeRequest")

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from satchel.core.errors import limit_error
 
 # How long requests in flight side by side keep this process from running writes inline
-# (store/inline_writes.py).
+# (store/on_loop.py).
 CROWD_SECONDS = 0.1
 
 

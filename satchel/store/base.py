@@ -398,7 +398,10 @@ class Store(Protocol):
 
     blobs: BlobFiles
 
-    async def read(self, fn: Callable[[ReadTxn], T]) -> T: ...
+    async def read(self, fn: Callable[[ReadTxn], T]) -> T:
+        """Run a read in one snapshot, off the event loop (unless the API says nothing else
+        waits for the loop, see on_loop.py)."""
+        ...
 
     def read_now(self, fn: Callable[[ReadTxn], T]) -> T:
         """Run a read on the calling thread, without the hop to a reader thread. Only for point

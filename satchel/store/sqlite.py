@@ -55,8 +55,8 @@ from satchel.store.base import (
 )
 from satchel.store.blobs import FsBlobFiles
 from satchel.store.changelog import check_since, classify
-from satchel.store.inline_writes import inline_write_allowed
 from satchel.store.migrate import migrate, read_version
+from satchel.store.on_loop import on_loop_allowed
 from satchel.store.sqlite_addresses import SqliteAddressRead, SqliteAddressWrite
 from satchel.store.sqlite_email_record import (
     EMAIL,
@@ -688,6 +688,8 @@ class SqliteStore:
         return run
 
     async def read(self, fn: Callable[[ReadTxn], T]) -> T:
+        if on_loop_allowed():  # nothing else waits for the loop (on_loop.py)
+            return self.read_now(fn)
         result: T = await self._readers.run(partial(self._run_read, fn))
         return result
 
@@ -728,7 +730,7 @@ class SqliteStore:
 
     async def write(self, account_id: str, fn: Callable[[WriteTxn], T]) -> tuple[T, CommitResult]:
         result: tuple[T, CommitResult] = await self._writer.run(
-            self._write_job(account_id, fn), here_if_idle=inline_write_allowed()
+            self._write_job(account_id, fn), here_if_idle=on_loop_allowed()
         )
         return result
 

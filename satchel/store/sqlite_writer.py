@@ -17,7 +17,7 @@ not take the flock (an older Satchel, the sqlite3 shell).
 A write from the event loop (`run`) is answered on the loop's own future (see waiters.py);
 threads without a loop (`submit`) get a concurrent Future. A write whose caller says the loop has
 nothing else to do may run on the loop's thread instead, when the writer is idle as well
-(`run(here_if_idle=True)`, see inline_writes.py).
+(`run(here_if_idle=True)`, see on_loop.py).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class GroupCommitWriter:
         With `here_if_idle`, the caller says nothing else waits for this loop: if the writer is
         idle too (nothing queued, no group running, no other process writing), `fn` runs here,
         as a transaction of its own, instead of waiting for the writer thread to wake and then
-        for the loop to wake again (see inline_writes.py)."""
+        for the loop to wake again (see on_loop.py)."""
         if here_if_idle:
             done = self._try_here(fn)
             if done is not None:

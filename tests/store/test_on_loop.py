@@ -1,7 +1,7 @@
-"""A write whose caller says the loop has nothing else to do runs on the loop's own thread when
-the writer is idle, and through the writer thread otherwise: while a group is running, and while
-another process holds the write lock. Either way it is committed, on disk, before its caller
-hears back, and a failing one leaves nothing behind."""
+"""A read or write whose caller says the loop has nothing else to do runs on the loop's own
+thread; otherwise on a store thread. A write goes to the writer thread, too, while a group is
+running and while another process holds the write lock. Either way a write is committed, on
+disk, before its caller hears back, and a failing one leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pytest
 from sqlite_support import sqlite_of
 
 from satchel.http.limiter import CROWD_SECONDS, ConcurrencyLimiter
-from satchel.store.base import Store, WriteTxn
-from satchel.store.inline_writes import allow_inline_writes
+from satchel.store.base import ReadTxn, Store, WriteTxn
+from satchel.store.on_loop import allow_on_loop
 from satchel.store.sqlite import SqliteStore
 
 
@@ -43,7 +43,7 @@ def on_disk(store: SqliteStore, account_id: str) -> set[str]:
 
 async def test_alone_a_write_runs_on_the_loop_and_is_on_disk(store: Store, account_id: str) -> None:
     threads: list[int] = []
-    allow_inline_writes(lambda: True)
+    allow_on_loop(lambda: True)
     assert (await store.write(account_id, note("here", threads)))[0] == "here"
     assert threads == [threading.get_ident()]
     assert on_disk(sqlite_of(store), account_id) == {"here"}
@@ -54,14 +54,14 @@ async def test_without_the_api_saying_so_writes_go_to_the_writer(
 ) -> None:
     threads: list[int] = []
     await store.write(account_id, note("queued", threads))
-    allow_inline_writes(lambda: False)  # other requests in flight
+    allow_on_loop(lambda: False)  # other requests in flight
     await store.write(account_id, note("crowded", threads))
     assert threading.get_ident() not in threads
     assert on_disk(sqlite_of(store), account_id) == {"queued", "crowded"}
 
 
 async def test_a_failing_inline_write_leaves_nothing(store: Store, account_id: str) -> None:
-    allow_inline_writes(lambda: True)
+    allow_on_loop(lambda: True)
 
     def bad(txn: WriteTxn) -> None:
         txn.create_record("Note", "doomed", {"title": "doomed"})
@@ -87,7 +87,7 @@ async def test_while_the_writer_runs_a_group_the_write_joins_the_queue(
 
     first = sqlite_store._writer.submit(sqlite_store._write_job(account_id, blocker))
     threads: list[int] = []
-    allow_inline_writes(lambda: True)
+    allow_on_loop(lambda: True)
     second = asyncio.ensure_future(store.write(account_id, note("second", threads)))
     await asyncio.sleep(0.05)
     assert not second.done()  # it waits for the group rather than run beside it
@@ -106,7 +106,7 @@ async def test_while_another_process_writes_the_write_waits_its_turn(
     other = os.open(lock_path, os.O_RDWR)  # its own open file: a lock of its own, as a process
     fcntl.flock(other, fcntl.LOCK_EX)
     threads: list[int] = []
-    allow_inline_writes(lambda: True)
+    allow_on_loop(lambda: True)
     try:
         pending = asyncio.ensure_future(store.write(account_id, note("later", threads)))
         await asyncio.sleep(0.05)
@@ -117,6 +117,19 @@ async def test_while_another_process_writes_the_write_waits_its_turn(
     await pending
     assert threading.get_ident() not in threads
     assert on_disk(sqlite_store, account_id) == {"later"}
+
+
+async def test_reads_run_on_the_loop_only_when_alone(store: Store, account_id: str) -> None:
+    def thread_of(txn: ReadTxn) -> int:
+        txn.type_state(account_id, "Note")
+        return threading.get_ident()
+
+    assert await store.read(thread_of) != threading.get_ident()
+    alone = [True]
+    allow_on_loop(lambda: alone[0])
+    assert await store.read(thread_of) == threading.get_ident()
+    alone[0] = False
+    assert await store.read(thread_of) != threading.get_ident()
 
 
 async def test_requests_side_by_side_stop_inline_writes_for_a_while() -> None:
