@@ -13,8 +13,8 @@ from contextlib import contextmanager
 
 from satchel.core.errors import limit_error
 
-# How long requests in flight side by side keep this process from running writes inline
-# (store/on_loop.py).
+# How long requests in flight side by side keep this process from running its store jobs on the
+# event loop (store/on_loop.py).
 CROWD_SECONDS = 0.1
 
 
@@ -30,9 +30,10 @@ class ConcurrencyLimiter:
 
     def alone(self) -> bool:
         """One request in flight in this process (the caller's), and none alongside another
-        for a while: a write run inline blocks the loop, so requests that arrive meanwhile are
-        read together afterwards; they count as a crowd, and writes then go to the writer
-        thread, where they can share commits, until the crowd has been gone CROWD_SECONDS."""
+        for a while: a store job run on the loop blocks it, so requests that arrive meanwhile
+        are read together afterwards; they count as a crowd, and reads and writes then go to
+        the store threads (reads side by side, writes sharing commits) until the crowd has been
+        gone CROWD_SECONDS."""
         return self.total == 1 and time.monotonic() >= self._crowded_until
 
     def in_flight(self, key: str) -> int:
