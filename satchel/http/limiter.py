@@ -30,10 +30,9 @@ class ConcurrencyLimiter:
 
     def alone(self) -> bool:
         """One request in flight in this process (the caller's), and none alongside another
-        for a while: a store job run on the loop blocks it, so requests that arrive meanwhile
-        are read together afterwards; they count as a crowd, and reads and writes then go to
-        the store threads (reads side by side, writes sharing commits) until the crowd has been
-        gone CROWD_SECONDS."""
+        for CROWD_SECONDS: in a busy spell, reads and writes go to the store threads (reads side
+        by side, writes sharing commits) even in the gaps where a request is alone, since a job
+        run on the loop would hold up the requests right behind it (store/on_loop.py)."""
         return self.total == 1 and time.monotonic() >= self._crowded_until
 
     def in_flight(self, key: str) -> int:

@@ -12,10 +12,10 @@ idle (sqlite_writer.py `run`).
 
 Under load, jobs go to the store threads: reads then run side by side, and writes that queue up
 share one commit (running every write on the loop cost set_seen at 8 clients a quarter of its
-rate). Since a job on the loop blocks it, requests that arrive meanwhile are read one by one
-afterwards and may each look alone; so once requests have been in flight side by side, the
-process keeps off the loop for a while (`CROWD_SECONDS` in the HTTP layer's limiter). With 10 ms
-set_seen at 8 clients still lost 9%, with 100 ms nothing.
+rate). A busy spell has gaps in which a request finds itself alone, and a job it ran on the loop
+would hold up the requests right behind it; so once requests have been in flight side by side,
+the process keeps off the loop for a while (`CROWD_SECONDS` in the HTTP layer's limiter). With
+10 ms set_seen at 8 clients still lost 9%, with 100 ms nothing.
 
 Only the HTTP API can tell (it counts its requests in flight), so it hands the request's task a
 probe (`allow_on_loop`) that the store asks at the moment of reading or writing. Everything
