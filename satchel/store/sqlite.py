@@ -174,7 +174,7 @@ def _json_list(values: Sequence[str]) -> bytes:
     return orjson.dumps(list(values))
 
 
-class DecodedCache:
+class DecodedCache(StateMemo):
     """Decoded `data` of recently read records, shared between reader threads, so a /get of
     the same records again (an Inbox page, polled) skips JSON decoding, the bulk of its cost.
 
@@ -182,23 +182,8 @@ class DecodedCache:
     so it can never be stale, whoever wrote the row. The values are shared: only callers that
     never mutate `Record.data` (or anything inside it) may ask for them (`shared=True`)."""
 
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: dict[tuple[str, str, str], tuple[bytes, JsonObject]] = {}
-        self._lock = threading.Lock()
-
     def decode(self, account_id: str, type_name: str, record_id: str, raw: bytes) -> JsonObject:
-        key = (account_id, type_name, record_id)
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] == raw:
-            return entry[1]
-        data: JsonObject = orjson.loads(raw)
-        with self._lock:
-            entries = self._entries
-            entries.pop(key, None)
-            while len(entries) >= self._size:
-                del entries[next(iter(entries))]  # the oldest
-            entries[key] = (raw, data)
+        data: JsonObject = self.get((account_id, type_name, record_id), raw, orjson.loads, raw)
         return data
 
 

@@ -22,22 +22,25 @@ T = TypeVar("T")
 
 
 class StateMemo:
-    """At most `size` values, each filed under a key with the state it was computed at; the
-    oldest go first. Shared between reader threads: a value must never be mutated."""
+    """At most `size` values, each filed under a key with the state it was worked out at; the
+    oldest go first. Shared between reader threads: a value must never be mutated.
+
+    A state is whatever the value was worked out from and compares equal only when that is
+    unchanged: a type's state here, a record's stored bytes for `DecodedCache` (sqlite.py)."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: dict[Hashable, tuple[int, Any]] = {}
+        self._entries: dict[Hashable, tuple[object, Any]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, state: int, build: Callable[[], T]) -> T:
-        """The value filed under `key` at `state`, built (and filed) if there is none. Readers
-        at different snapshots may file in any order; an entry at another state is only ever
+    def get(self, key: Hashable, state: object, build: Callable[..., T], *args: Any) -> T:
+        """The value filed under `key` at `state`, else `build(*args)` (filed). Readers at
+        different snapshots may file in any order; an entry at another state is only ever
         replaced, never returned."""
         entry = self._entries.get(key)
         if entry is not None and entry[0] == state:
             return cast(T, entry[1])
-        value = build()
+        value = build(*args)
         with self._lock:
             entries = self._entries
             entries.pop(key, None)
