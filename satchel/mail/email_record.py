@@ -110,8 +110,11 @@ def _first_name(addresses: Any) -> str:
 
 
 def _header_lines(raw: bytes, message: mime.Message) -> str:
+    """The text the `header` filter searches: one "name: value" line per header field, its
+    encoded words decoded (RFC 8621 section 4.4.1 says they SHOULD be before matching)."""
     return "\n".join(
-        f"{h.name.lower()}: {_FOLD.sub(' ', h.raw).strip()}" for h in message.root.headers
+        f"{h.name.lower()}: {mime.decode_words(_FOLD.sub(' ', h.raw).strip())}"
+        for h in message.root.headers
     )
 
 

@@ -146,13 +146,42 @@ def match_expression(
 
 
 def header_expression(name: str, value: str) -> str | None:
-    """FTS5 expression for the `header` filter's [name, value]: the value's terms near the
-    header name in the indexed "name: value" lines (None if neither part is searchable)."""
+    """FTS5 expression for the `header` filter's [name, value]: the header name and the value's
+    terms anywhere in the indexed header lines (None if the value has nothing searchable). It
+    only narrows the candidates; `header_contains` then checks they are in one field of that
+    name, however long."""
     literals = match_terms(value)
     if not literals:
         return None
     parts = ['"' + name.replace('"', '""') + '"'] if _searchable(name) else []
-    return "{f_headers} : NEAR(" + " ".join(parts + literals) + ", 12)"
+    return "{f_headers} : (" + " ".join(parts + literals) + ")"
+
+
+_NEEDLE_SEPARATOR: Final = "\x1f"
+
+
+def header_needles(value: str) -> str:
+    """The `header` filter's text as `header_contains` wants it: its searchable terms (a
+    quoted phrase is one), folded as the index folds words."""
+    needles = (" ".join(fold(t.text).split()) for t in parse_search(value) if _searchable(t.text))
+    return _NEEDLE_SEPARATOR.join(needles)
+
+
+def header_contains(header_lines: str | None, name: str, needles: str) -> bool:
+    """Whether one field called `name` (lowercase) among the indexed "name: value" lines holds
+    every needle of `header_needles`; the SQL function behind the `header` filter's value.
+    RFC 8621 section 4.4.1 asks for the text "in the header field value": the terms of one
+    field, not of neighbouring ones, and anywhere in it."""
+    if not header_lines:
+        return False
+    prefix = name + ": "
+    wanted = needles.split(_NEEDLE_SEPARATOR)
+    for line in header_lines.split("\n"):
+        if line[: len(prefix)].lower() == prefix:
+            text = " ".join(fold(line[len(prefix) :]).split())
+            if all(needle in text for needle in wanted):
+                return True
+    return False
 
 
 # --- highlighting (SearchSnippet) ---------------------------------------------------------------

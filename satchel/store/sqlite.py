@@ -55,6 +55,7 @@ from satchel.store.base import (
 )
 from satchel.store.blobs import FsBlobFiles
 from satchel.store.changelog import check_since, classify
+from satchel.store.mail_text import header_contains
 from satchel.store.migrate import migrate, read_version
 from satchel.store.on_loop import on_loop_allowed
 from satchel.store.sqlite_addresses import SqliteAddressRead, SqliteAddressWrite
@@ -127,6 +128,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA temp_store = MEMORY")
+    conn.create_function("header_contains", 3, header_contains, deterministic=True)
     return conn
 
 

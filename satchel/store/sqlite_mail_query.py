@@ -29,6 +29,7 @@ from satchel.store.mail_text import (
     TEXT_COLUMNS,
     PrefixWords,
     header_expression,
+    header_needles,
     match_expression,
 )
 
@@ -43,6 +44,10 @@ _THREADS_MISSING: Final = (
     f" ({_KEYWORD_EMAILS})"
 )
 _FTS: Final = "e.num IN (SELECT rowid FROM email_fts WHERE email_fts MATCH ?)"
+# The `header` filter's exact check, on candidates the FTS condition before it has narrowed.
+_HEADER_CONTAINS: Final = (
+    "header_contains((SELECT f_headers FROM email_fts WHERE rowid = e.num), ?, ?)"
+)
 
 _COLUMN_SORTS: Final = {
     "receivedAt": "e.received_at",
@@ -198,7 +203,9 @@ class _Builder:
         expression = header_expression(name, value[1])
         if expression is None:
             return has
-        return "(" + has + " AND " + self._add(_FTS, expression) + ")"
+        fts = self._add(_FTS, expression)
+        exact = self._add(_HEADER_CONTAINS, name, header_needles(value[1]))
+        return "(" + has + " AND " + fts + " AND " + exact + ")"
 
     def sort_key(self, prop: str, keyword: str | None) -> str:
         if prop in _COLUMN_SORTS:

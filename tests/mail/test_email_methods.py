@@ -165,6 +165,25 @@ async def test_query_defaults_to_newest_first_and_filters(mail: MailClient) -> N
     assert (await mail.ok("Email/query", filter=either))["ids"] == [c, b]
 
 
+async def test_header_filter_matches_decoded_encoded_words(mail: MailClient) -> None:
+    # RFC 8621 section 4.4.1: encoded words SHOULD be decoded before text is matched.
+    label = "X-Label: =?utf-8?q?caf=C3=A9_cr=C3=A8me?=\r\n"
+    far = "X-Long: " + " ".join(f"word{n}" for n in range(40)) + " needle\r\n"
+    encoded = await mail.deliver(
+        message("=?utf-8?b?SMOpbGxvIHfDtnJsZA==?=", extra_headers=label + far)
+    )
+    await mail.deliver(message("Plain", message_id="<2@example.com>"))
+
+    async def found(condition: list[str]) -> list[str]:
+        return list((await mail.ok("Email/query", filter={"header": condition}))["ids"])
+
+    assert await found(["Subject", "wörld"]) == [encoded]
+    assert await found(["X-Label", "crème"]) == [encoded]
+    assert await found(["X-Label", "utf"]) == []  # the encoding itself is not text
+    assert await found(["X-Long", "needle"]) == [encoded]  # however far into the field
+    assert await found(["X-Label", "needle"]) == []  # a neighbouring field's text
+
+
 async def test_query_sorts(mail: MailClient) -> None:
     a, b, c = await _three(mail)
     oldest = await mail.ok("Email/query", sort=[{"property": "receivedAt", "isAscending": True}])

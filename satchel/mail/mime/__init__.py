@@ -14,6 +14,7 @@ blobIds and raw headers are slices of the stored message. It never raises on any
 """
 
 from satchel.mail.mime.bodies import body_lists, body_value, decoded_part
+from satchel.mail.mime.charsets import decode_words
 from satchel.mail.mime.headers import (
     FORMS,
     addresses,
@@ -45,6 +46,7 @@ __all__ = [
     "addresses",
     "body_lists",
     "body_value",
+    "decode_words",
     "decoded_part",
     "find_part",
     "form_allowed",

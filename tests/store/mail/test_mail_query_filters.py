@@ -69,6 +69,8 @@ CONDITIONS: list[tuple[Any, str]] = [
     ({"header": ["X-Spam-Flag", "yes"]}, "d"),
     ({"header": ["Subject", "invoice"]}, "c"),
     ({"header": ["X-Spam-Flag", "..."]}, "ed"),  # nothing searchable in the value
+    ({"header": ["Subject", "party"]}, "ed"),
+    ({"header": ["X-Spam-Flag", "party"]}, ""),  # in the Subject line beside it, not in the field
     ({"inMailbox": "inbox", "hasKeyword": "$seen"}, "heb"),
 ]
 
