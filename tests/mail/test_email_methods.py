@@ -184,6 +184,22 @@ async def test_header_filter_matches_decoded_encoded_words(mail: MailClient) -> 
     assert await found(["X-Label", "needle"]) == []  # a neighbouring field's text
 
 
+async def test_text_search_sees_alt_and_title_but_the_preview_does_not(mail: MailClient) -> None:
+    # RFC 8621 section 4.4.1: attribute content shown to the user (alt, title) SHOULD be searched.
+    html = (
+        b"From: Bob <bob@example.com>\r\nTo: alice@example.com\r\nSubject: Photo\r\n"
+        b"Message-ID: <html@example.com>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+        b'<p>Look at this <img src="cid:1" alt="zebra crossing">'
+        b"<a href='https://example.com' title='Striped horses'>here</a></p>\r\n"
+    )
+    email_id = await mail.deliver(html)
+    for condition in ({"text": "zebra"}, {"body": "striped"}, {"text": '"zebra crossing"'}):
+        assert (await mail.ok("Email/query", filter=condition))["ids"] == [email_id]
+    got = await mail.ok("Email/get", ids=[email_id], properties=["preview"])
+    assert got["list"][0]["preview"] == "Look at this here"
+
+
 async def test_query_sorts(mail: MailClient) -> None:
     a, b, c = await _three(mail)
     oldest = await mail.ok("Email/query", sort=[{"property": "receivedAt", "isAscending": True}])

@@ -197,5 +197,27 @@ def html_to_text(markup: str) -> str:
     return html.unescape(text)
 
 
+# alt and title: text the reader is shown (in place of an image, as a tooltip) though it is not
+# in the document's text. A name must follow white space inside the tag (not "data-alt").
+_PRESENTED = re.compile(r"\s(?:alt|title)\s*+=", re.I)
+_PRESENTED_VALUE = re.compile(
+    r"""\s(?:alt|title)\s*+=\s*+(?:"([^"]*+)"|'([^']*+)'|([^\s"'=<>`]++))""", re.I
+)
+
+
+def html_presented_attributes(markup: str) -> str:
+    """The alt and title attributes' text, for search only: RFC 8621 section 4.4.1 says it
+    SHOULD be considered there, while the preview keeps to the document's text."""
+    if _PRESENTED.search(markup) is None:
+        return ""
+    values: list[str] = []
+    for tag in _HTML_TAG.finditer(_HTML_DROP.sub(" ", markup)):
+        for m in _PRESENTED_VALUE.finditer(tag.group(0)):
+            value = m.group(1) if m.group(1) is not None else m.group(2) or m.group(3) or ""
+            if value.strip():
+                values.append(html.unescape(value))
+    return " ".join(values)
+
+
 def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())

@@ -10,6 +10,7 @@ from typing import Any
 from satchel.mail.mime.bodies import (
     body_lists,
     collapse_whitespace,
+    html_presented_attributes,
     html_to_text,
     part_text,
 )
@@ -64,7 +65,7 @@ def summarize(raw: bytes, message: Message, blob_id: str) -> dict[str, Any]:
     # RFC 8621 section 4.1.4: hasAttachment when an attachment is not Content-Disposition inline.
     summary["hasAttachment"] = any(p.disposition != "inline" for p in attachments)
 
-    body = _body_text(raw, text_body or html_body)
+    body, presented = _body_text(raw, text_body or html_body)
     summary["preview"] = _preview(body)
     summary["searchText"] = {
         "from": _address_text(summary["from"]),
@@ -72,7 +73,7 @@ def summarize(raw: bytes, message: Message, blob_id: str) -> dict[str, Any]:
         "cc": _address_text(summary["cc"]),
         "bcc": _address_text(summary["bcc"]),
         "subject": summary["subject"] or "",
-        "body": body,
+        "body": f"{body}\n{presented}" if presented else body,
         "attachmentNames": "\n".join(p.name for p in attachments if p.name),
     }
     return summary
@@ -106,22 +107,26 @@ def _body_part(
     return obj
 
 
-def _body_text(raw: bytes, parts: list[Part]) -> str:
-    """Plain text of the body's text parts (HTML without its markup), for preview and search."""
+def _body_text(raw: bytes, parts: list[Part]) -> tuple[str, str]:
+    """Plain text of the body's text parts (HTML without its markup), for preview and search,
+    and the alt and title text of its HTML parts, for search only."""
     pieces: list[str] = []
+    presented: list[str] = []
     total = 0
     for part in parts:
         if part.type == "text/plain":
             text = part_text(raw, part)[0]
         elif part.type == "text/html":
-            text = html_to_text(part_text(raw, part)[0])
+            markup = part_text(raw, part)[0]
+            text = html_to_text(markup)
+            presented.append(html_presented_attributes(markup))
         else:
             continue
         pieces.append(text)
         total += len(text)
         if total >= SEARCH_BODY_CHARS:
             break
-    return "\n".join(pieces)[:SEARCH_BODY_CHARS]
+    return "\n".join(pieces)[:SEARCH_BODY_CHARS], " ".join(p for p in presented if p)
 
 
 def _preview(body: str) -> str:
