@@ -200,6 +200,36 @@ async def test_text_search_sees_alt_and_title_but_the_preview_does_not(mail: Mai
     assert got["list"][0]["preview"] == "Look at this here"
 
 
+async def test_text_search_looks_inside_text_attachments_and_attached_messages(
+    mail: MailClient,
+) -> None:
+    # RFC 8621 section 4.4.1: `text` SHOULD look inside any text/* body part; an attached
+    # message's headers and text are text too. A markup format's source is not.
+    raw = (
+        b"From: Carol <carol@example.com>\r\nTo: alice@example.com\r\nSubject: Files\r\n"
+        b"Message-ID: <att@example.com>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+        b"--b\r\nContent-Type: text/csv; name=list.csv\r\n"
+        b"Content-Disposition: attachment; filename=list.csv\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        b"ZnJ1aXQsY291bnQKa3VtcXVhdCwzCg==\r\n"  # "fruit,count\nkumquat,3\n"
+        b"--b\r\nContent-Type: text/rtf\r\nContent-Disposition: attachment\r\n\r\n"
+        b"{\\rtf1\\fswiss Hello}\r\n"
+        b"--b\r\nContent-Type: message/rfc822\r\n\r\n"
+        b"From: Dave <dave@example.com>\r\nSubject: =?utf-8?q?Pomegranate_harvest?=\r\n\r\n"
+        b"Bring the tamarind.\r\n"
+        b"--b--\r\n"
+    )
+    email_id = await mail.deliver(raw)
+    for word in ("kumquat", "pomegranate", "tamarind", "dave"):
+        assert (await mail.ok("Email/query", filter={"text": word}))["ids"] == [email_id], word
+    assert (await mail.ok("Email/query", filter={"body": "kumquat"}))["ids"] == [email_id]
+    assert (await mail.ok("Email/query", filter={"text": "fswiss"}))["ids"] == []
+    got = await mail.ok("Email/get", ids=[email_id], properties=["preview"])
+    assert got["list"][0]["preview"] == "See attached."
+
+
 async def test_query_sorts(mail: MailClient) -> None:
     a, b, c = await _three(mail)
     oldest = await mail.ok("Email/query", sort=[{"property": "receivedAt", "isAscending": True}])

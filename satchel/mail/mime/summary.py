@@ -5,7 +5,7 @@ Email/get and Email/query never re-parse the message.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from satchel.mail.mime.bodies import (
     body_lists,
@@ -14,6 +14,7 @@ from satchel.mail.mime.bodies import (
     html_to_text,
     part_text,
 )
+from satchel.mail.mime.charsets import decode_words, unfold
 from satchel.mail.mime.headers import header_property
 from satchel.mail.mime.structure import Message, Part
 from satchel.mail.mime.transfer import decoded_size
@@ -73,7 +74,7 @@ def summarize(raw: bytes, message: Message, blob_id: str) -> dict[str, Any]:
         "cc": _address_text(summary["cc"]),
         "bcc": _address_text(summary["bcc"]),
         "subject": summary["subject"] or "",
-        "body": f"{body}\n{presented}" if presented else body,
+        "body": _search_body(raw, body, presented, attachments),
         "attachmentNames": "\n".join(p.name for p in attachments if p.name),
     }
     return summary
@@ -127,6 +128,49 @@ def _body_text(raw: bytes, parts: list[Part]) -> tuple[str, str]:
         if total >= SEARCH_BODY_CHARS:
             break
     return "\n".join(pieces)[:SEARCH_BODY_CHARS], " ".join(p for p in presented if p)
+
+
+# Text formats whose source is mostly markup a reader never sees: not searched as attachments.
+_MARKUP_TEXT: Final = frozenset(["text/rtf", "text/enriched", "text/richtext"])
+# Headers of an attached message that are searched with its text.
+_FORWARDED_HEADERS: Final = frozenset(["subject", "from", "to", "cc"])
+
+
+def _search_body(raw: bytes, body: str, presented: str, attachments: list[Part]) -> str:
+    """What the `body` and `text` filters search: the body's text, its HTML's alt and title
+    text, then attached text/* parts and attached messages (headers and text), which RFC 8621
+    section 4.4.1 says `text` SHOULD look inside; SEARCH_BODY_CHARS in all."""
+    pieces = [body, presented] if presented else [body]
+    total = len(body) + len(presented)
+    for part in attachments:
+        if total >= SEARCH_BODY_CHARS:
+            break
+        text = _attachment_text(raw, part)
+        if text:
+            pieces.append(text)
+            total += len(text)
+    return "\n".join(pieces)[:SEARCH_BODY_CHARS]
+
+
+def _attachment_text(raw: bytes, part: Part) -> str:
+    if part.type.startswith("text/") and part.type not in _MARKUP_TEXT:
+        if part.type != "text/html":
+            return part_text(raw, part)[0]
+        markup = part_text(raw, part)[0]
+        return html_to_text(markup) + " " + html_presented_attributes(markup)
+    if part.type in ("message/rfc822", "message/global") and part.sub_parts:
+        # An attached message: the parser has its root as the single sub-part. Only its own
+        # text, not its attachments: one level, so a nest of forwards costs no more.
+        root = part.sub_parts[0]
+        headers = [
+            decode_words(unfold(h.raw).strip())
+            for h in root.headers
+            if h.name.lower() in _FORWARDED_HEADERS
+        ]
+        text_body, html_body, _ = body_lists(root)
+        text, presented = _body_text(raw, text_body or html_body)
+        return "\n".join(piece for piece in [*headers, text, presented] if piece)
+    return ""
 
 
 def _preview(body: str) -> str:

@@ -98,8 +98,16 @@ def test_forwarded_message_as_rfc822_attachment() -> None:
     inner = summarize(inner_raw, parse_message(inner_raw), "Ginner")
     assert inner["subject"] == "Invoice 42"
     assert [p["name"] for p in inner["attachments"]] == ["invoice-42.pdf"]
-    # The outer message's own text does not include the attached message's.
-    assert s["searchText"]["body"] == "See the forwarded message below."
+    # The preview is the outer message's own text; search also sees the attached message's
+    # headers and text (RFC 8621 section 4.4.1), not its attachments.
+    assert s["preview"] == "See the forwarded message below."
+    assert s["searchText"]["body"].split("\n") == [
+        "See the forwarded message below.",
+        "billing@vendor.example",
+        "bob@example.com",
+        "Invoice 42",
+        "Please find the invoice attached.",
+    ]
 
 
 def test_thunderbird_rfc2231_long_filename_continuations() -> None:
